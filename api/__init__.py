@@ -1,0 +1,1 @@
+"""The HTTP API and dashboard (built in the API issue)."""

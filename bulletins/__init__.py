@@ -1,0 +1,1 @@
+"""Bulletin rendering (built in the bulletin issue)."""

@@ -1,0 +1,99 @@
+"""The one place that names dimensions, variables, units and time conventions.
+
+Conventions (see docs/conventions.md):
+
+* Every internal time is UTC and timezone-aware.
+* Hourly values are **hour-ending**: the value stamped 10:00 is the mean over 09:00–10:00.
+* Local days (daily VN_AQI, bulletins) are ``Asia/Ho_Chi_Minh`` unless a station says otherwise,
+  and a day is the hours stamped 01:00 … 00:00 (next day), as Decision 1459/QĐ-TCMT requires.
+* Concentrations are µg/m³ for every pollutant, CO included. Readers convert at the edge.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# --- dimensions -------------------------------------------------------------------------------
+STATION: Final = "station"
+"""Station dimension; values are station ids (``bj-aotizhongxin``, ``us-embassy-hanoi``)."""
+TIME: Final = "time"
+"""Observation time dimension: hour-ending, UTC."""
+LEAD: Final = "lead"
+"""Forecast lead in whole hours after the issue time (1 … 72)."""
+ISSUE_TIME: Final = "issue_time"
+"""Forecast issue (cycle) time, UTC. Equals the NWP initialisation time."""
+VALID_TIME: Final = "valid_time"
+"""``issue_time + lead``: the hour-ending time the forecast value is for, UTC."""
+
+# --- pollutants -------------------------------------------------------------------------------
+Pollutant = Literal["pm25", "pm10", "no2", "o3", "so2", "co"]
+POLLUTANTS: Final[tuple[str, ...]] = ("pm25", "pm10", "no2", "o3", "so2", "co")
+"""Pollutant keys in the order VN_AQI tables list them (PM first)."""
+PM_POLLUTANTS: Final[tuple[str, ...]] = ("pm25", "pm10")
+
+POLLUTANT_LABELS: Final[dict[str, str]] = {
+    "pm25": "PM2.5",
+    "pm10": "PM10",
+    "no2": "NO2",
+    "o3": "O3",
+    "so2": "SO2",
+    "co": "CO",
+}
+
+POLLUTANT_ALIASES: Final[dict[str, str]] = {
+    # lower-cased, with spaces, dots, underscores and hyphens removed -> our key
+    "pm25": "pm25",
+    "pm2p5": "pm25",
+    "pm25principal": "pm25",
+    "pm10": "pm10",
+    "no2": "no2",
+    "o3": "o3",
+    "go3": "o3",
+    "ozone": "o3",
+    "so2": "so2",
+    "co": "co",
+}
+
+MOLAR_MASS_G_PER_MOL: Final[dict[str, float]] = {
+    "no2": 46.0055,
+    "o3": 47.9982,
+    "so2": 64.066,
+    "co": 28.010,
+}
+"""Molar masses used to convert ppb/ppm to µg/m³ (gases only)."""
+
+MOLAR_VOLUME_L_AT_25C: Final = 24.45
+"""Molar volume of an ideal gas at 25 °C and 1013.25 hPa [L/mol], the usual reference condition."""
+
+CONCENTRATION_UNITS: Final = "ug m-3"
+"""CF/UDUNITS spelling of µg/m³, used in every Dataset attribute."""
+
+CF_STANDARD_NAMES: Final[dict[str, str]] = {
+    "pm25": "mass_concentration_of_pm2p5_ambient_aerosol_particles_in_air",
+    "pm10": "mass_concentration_of_pm10_ambient_aerosol_particles_in_air",
+    "no2": "mass_concentration_of_nitrogen_dioxide_in_air",
+    "o3": "mass_concentration_of_ozone_in_air",
+    "so2": "mass_concentration_of_sulfur_dioxide_in_air",
+    "co": "mass_concentration_of_carbon_monoxide_in_air",
+}
+
+# --- observed meteorology ---------------------------------------------------------------------
+MET_VARIABLES: Final[dict[str, str]] = {
+    "t2m": "degC",  # 2 m air temperature
+    "d2m": "degC",  # 2 m dew point
+    "rh2m": "%",  # relative humidity
+    "sp": "hPa",  # station (surface) pressure
+    "msl": "hPa",  # mean sea-level pressure
+    "tp": "mm",  # precipitation in the hour ending at the stamp
+    "ws10": "m s-1",  # 10 m wind speed
+    "wd10": "degree",  # 10 m wind direction, from (meteorological)
+    "u10": "m s-1",
+    "v10": "m s-1",
+    "tcc": "%",  # total cloud cover
+    "ssrd": "W m-2",  # global horizontal irradiance
+    "vis": "km",  # visibility
+}
+"""Observed met keys (CF/ECMWF short names where one exists) and the unit the archive stores."""
+
+DEFAULT_LOCAL_TZ: Final = "Asia/Ho_Chi_Minh"
+MAX_LEAD_HOURS: Final = 72

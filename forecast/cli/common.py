@@ -1,0 +1,66 @@
+"""Options and error handling shared by every ``vnaqi`` subcommand."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from configs.errors import InputFileError
+from configs.networks import NETWORK_DIR, NetworkConfigError, StationRegistry
+from configs.settings import HOME_ENV, HomeLayout, resolve_home
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar=HOME_ENV,
+        help="Folder holding all state (archive, runs, catalogue, products). Default: ./vnaqi-home.",
+        show_default=False,
+    ),
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def home_layout(home: Path | None) -> HomeLayout:
+    """The layout of the chosen home (created if missing)."""
+    root = resolve_home(home)
+    root.mkdir(parents=True, exist_ok=True)
+    return HomeLayout(root)
+
+
+def station_registry(layout: HomeLayout) -> StationRegistry:
+    """Packaged networks plus any ``<home>/networks/*.yaml`` of this installation."""
+    from configs.networks import load_network
+
+    networks = [load_network(p) for p in sorted(NETWORK_DIR.glob("*.yaml"))]
+    if layout.networks.is_dir():
+        networks += [load_network(p) for p in sorted(layout.networks.glob("*.yaml"))]
+    return StationRegistry(networks)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``message`` as an error and return the exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def run_guarded(func, *args, **kwargs):
+    """Call ``func``; turn bad-input errors into one clear message and exit code 2."""
+    try:
+        return func(*args, **kwargs)
+    except (InputFileError, NetworkConfigError, KeyError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise fail(str(message)) from exc
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,1 @@
+"""Inputs of a forecast cycle: observations (archive), and later NWP, CTM and emissions."""

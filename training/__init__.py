@@ -1,0 +1,1 @@
+"""Hindcasts, correctors and verification (built in the training issue)."""
