@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,8 +25,10 @@ HomeOption = Annotated[
     ),
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Wide enough for station tables when output goes to a file or a CI log (rich assumes 80 there).
+_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 
 def home_layout(home: Path | None) -> HomeLayout:

@@ -1,0 +1,65 @@
+"""Atomic, versioned run folders: ``<runs>/<cycle>/<name>-v<N>/``.
+
+A run is written into a hidden temporary folder beside its final place and renamed in one step, so a
+reader never sees a half-written run, and a rerun of a cycle makes a new version instead of replacing
+an earlier one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+Writer = Callable[[Path], None]
+_VERSION_RE = re.compile(r"^(?P<name>.+)-v(?P<version>\d+)$")
+
+
+def next_version(cycle_dir: Path, name: str) -> int:
+    """1 + the highest existing version of ``name`` in ``cycle_dir``."""
+    versions = [
+        int(m.group("version"))
+        for p in cycle_dir.glob(f"{name}-v*")
+        if (m := _VERSION_RE.match(p.name)) and m.group("name") == name
+    ]
+    return max(versions, default=0) + 1
+
+
+def write_run(runs_dir: Path, cycle: str, name: str, files: Mapping[str, Writer]) -> Path:
+    """Write ``files`` (file name → function writing that file) as a new version; return its folder."""
+    cycle_dir = runs_dir / cycle
+    cycle_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cycle_dir))
+    try:
+        for filename, writer in files.items():
+            writer(staging / filename)
+        while True:
+            final = cycle_dir / f"{name}-v{next_version(cycle_dir, name)}"
+            try:
+                os.rename(staging, final)  # fails if another writer took this version meanwhile
+                return final
+            except OSError:
+                if not final.exists():
+                    raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def json_writer(document: object) -> Writer:
+    """A writer that dumps ``document`` as UTF-8 JSON."""
+
+    def write(path: Path) -> None:
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+
+    return write
+
+
+def latest_run(runs_dir: Path, cycle: str, name: str) -> Path | None:
+    """The highest version of ``name`` for ``cycle``, or ``None``."""
+    version = next_version(runs_dir / cycle, name) - 1
+    return runs_dir / cycle / f"{name}-v{version}" if version else None
