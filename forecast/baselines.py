@@ -120,8 +120,9 @@ def diurnal_persistence(
 def fit_climatology(obs: xr.Dataset, tz: str = DEFAULT_LOCAL_TZ, min_count: int = 5) -> xr.Dataset:
     """Mean and 10/50/90 % quantiles per station × calendar month × local hour [µg/m³].
 
-    Cells with fewer than ``min_count`` values fall back to the station × month mean over all hours,
-    then to the station's overall value, so that every cell is filled where a station has data.
+    Cells with fewer than ``min_count`` values fall back to the station × local hour over all months,
+    then station × month, then the station's overall value, so every cell is filled where a station
+    has data.
     Output dims ``(station, month, hour)`` with variables ``<pollutant>_mean`` and
     ``<pollutant>_q10`` / ``_q50`` / ``_q90``.
     """
@@ -141,28 +142,34 @@ def fit_climatology(obs: xr.Dataset, tz: str = DEFAULT_LOCAL_TZ, min_count: int 
 
 
 def _grouped_stats(values: np.ndarray, key: np.ndarray, n_groups: int, min_count: int) -> dict[str, np.ndarray]:
-    """Mean and quantiles of ``values`` (station, time) grouped by ``key`` (time,) into ``n_groups``."""
-    n_station = values.shape[0]
+    """Mean and quantiles of ``values`` (station, time) per month × hour ``key`` (time,), with fallbacks.
+
+    A cell with fewer than ``min_count`` values takes the station × local-hour value over all months
+    (keeps the diurnal shape when a month has no data yet), then the station × month value, then the
+    station's overall value.
+    """
     frame = pd.DataFrame(values.T)
-    frame["key"] = key
-    grouped = frame.groupby("key")
-    stats = {"mean": grouped.mean(), "count": grouped.count()}
-    for q in QUANTILES:
-        stats[f"q{int(q * 100)}"] = grouped.quantile(q)
-    full = {k: v.reindex(range(n_groups)).to_numpy().T for k, v in stats.items()}  # (station, group)
-    count = np.nan_to_num(full.pop("count"))
-    month_of_group = np.arange(n_groups) // 24
+    stats = {"mean": None, **{f"q{int(q * 100)}": q for q in QUANTILES}}
+    group_of = np.arange(n_groups)
+    levels = [  # (key per time, key per month×hour cell)
+        (key, group_of),
+        (key % 24, group_of % 24),
+        (key // 24, group_of // 24),
+    ]
     result = {}
-    for stat, arr in full.items():
-        arr = np.where(count >= min_count, arr, np.nan)
-        # fall back to the station × month value, then to the station's overall value
-        month_frame = pd.DataFrame(values.T).groupby(key // 24)
-        month_stat = month_frame.mean() if stat == "mean" else month_frame.quantile(int(stat[1:]) / 100)
-        month_stat = month_stat.reindex(range(n_groups // 24)).to_numpy().T
-        arr = np.where(np.isnan(arr), month_stat[:, month_of_group], arr)
-        overall = np.nanmean(values, axis=1) if stat == "mean" else _nanquantile_rows(values, int(stat[1:]) / 100)
-        arr = np.where(np.isnan(arr), overall[:, None], arr)
-        result[stat] = arr.reshape(n_station, n_groups)
+    for stat, q in stats.items():
+        arr = np.full((values.shape[0], n_groups), np.nan)
+        for time_key, cell_key in levels:
+            grouped = frame.groupby(time_key)
+            value = grouped.mean() if q is None else grouped.quantile(q)
+            count = grouped.count()
+            size = int(cell_key.max()) + 1
+            value = value.reindex(range(size)).to_numpy().T  # (station, group)
+            count = np.nan_to_num(count.reindex(range(size)).to_numpy().T)
+            value = np.where(count >= min_count, value, np.nan)
+            arr = np.where(np.isnan(arr), value[:, cell_key], arr)
+        overall = np.nanmean(values, axis=1) if q is None else _nanquantile_rows(values, q)
+        result[stat] = np.where(np.isnan(arr), overall[:, None], arr)
     return result
 
 
