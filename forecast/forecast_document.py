@@ -1,0 +1,153 @@
+"""The forecast JSON document of a run (``forecast.json``), schema ``vnaqi.forecast/1``.
+
+One document per run: for each station the latest observed VN_AQI, 72 hourly values (AQI, category,
+dominant pollutant, concentrations and, where the method gives them, 10/50/90 % quantiles) and the
+daily VN_AQI of D1–D3 with health advice in Vietnamese and English. Every time is ISO 8601 with the
+offset of the local zone and every hourly value is hour-ending. Documented in docs/forecast-json.md.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from configs.networks import Station
+from configs.schema import LEAD, POLLUTANTS, STATION, VALID_TIME
+from forecast.aqi.categories import category_by_index
+from forecast.forecast_aqi import ForecastAQI
+
+SCHEMA_ID = "vnaqi.forecast/1"
+
+
+def _num(value: Any, digits: int = 1) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else round(value, digits)
+
+
+def _aqi(value: Any) -> int | None:
+    value = _num(value, 0)
+    return None if value is None else int(value)
+
+
+def _local_iso(time: np.datetime64, tz: str) -> str:
+    return pd.Timestamp(time).tz_localize("UTC").tz_convert(tz).isoformat()
+
+
+def category_fields(index: int, with_advice: bool = False) -> dict[str, Any]:
+    """Category number, names, colour (and advice) for a category index 1–6; nulls for 0."""
+    if not index:
+        return {"category": None, "category_vi": None, "category_en": None, "colour": None}
+    cat = category_by_index(int(index))
+    fields: dict[str, Any] = {
+        "category": cat.index,
+        "category_vi": cat.name_vi,
+        "category_en": cat.name_en,
+        "colour": cat.hex,
+    }
+    if with_advice:
+        fields["advice"] = {
+            "vi": {"general": cat.advice_general_vi, "sensitive": cat.advice_sensitive_vi},
+            "en": {"general": cat.advice_general_en, "sensitive": cat.advice_sensitive_en},
+        }
+    return fields
+
+
+def forecast_document(
+    *,
+    cycle: str,
+    cube: xr.Dataset,
+    aqi: ForecastAQI,
+    observed_hourly: xr.Dataset,
+    stations: dict[str, Station],
+    tz: str,
+    synthetic: bool,
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    """Build the JSON-ready document of one run.
+
+    ``observed_hourly`` is the engine's hourly VN_AQI of the observations (dims station, time); the
+    last hour with an AQI at or before the issue time is reported as "observed".
+    """
+    issue = pd.Timestamp(cube.attrs["issue_time"])
+    pollutants = [p for p in POLLUTANTS if p in cube.data_vars]
+    docs = []
+    for sid in cube[STATION].values:
+        sid = str(sid)
+        station = stations[sid]
+        obs_aqi = observed_hourly["aqi"].sel({STATION: sid})
+        obs_aqi = obs_aqi.sel(time=slice(None, np.datetime64(issue.tz_convert("UTC").tz_localize(None)))).dropna("time")
+        observed = None
+        if obs_aqi.sizes["time"]:
+            t = obs_aqi["time"].values[-1]
+            row = observed_hourly.sel({STATION: sid, "time": t})
+            observed = {
+                "time": _local_iso(t, tz),
+                "aqi": _aqi(row["aqi"]),
+                **category_fields(int(row["category"])),
+                "dominant_pollutant": str(row["dominant_pollutant"].item()) or None,
+            }
+        hourly = []
+        h = aqi.hourly.sel({STATION: sid})
+        c = cube.sel({STATION: sid})
+        for i, lead in enumerate(cube[LEAD].values):
+            entry = {
+                "lead": int(lead),
+                "valid_time": _local_iso(cube[VALID_TIME].values[i], tz),
+                "aqi": _aqi(h["aqi"].values[i]),
+                **category_fields(int(h["category"].values[i])),
+                "dominant_pollutant": str(h["dominant_pollutant"].values[i]) or None,
+                "concentrations": {p: _num(c[p].values[i]) for p in pollutants},
+            }
+            quantiles = {
+                p: {q: _num(c[f"{p}_{q}"].values[i]) for q in ("q10", "q50", "q90")}
+                for p in pollutants
+                if f"{p}_q10" in c
+            }
+            if quantiles:
+                entry["quantiles"] = quantiles
+            hourly.append(entry)
+        daily = []
+        d = aqi.daily.sel({STATION: sid})
+        for j, day in enumerate(d["day"].values):
+            daily.append(
+                {
+                    "day": str(day),
+                    "date": str(d["date"].values[j]),
+                    "aqi": _aqi(d["aqi"].values[j]),
+                    **category_fields(int(d["category"].values[j]), with_advice=True),
+                    "dominant_pollutant": str(d["dominant_pollutant"].values[j]) or None,
+                    "observed_hours": int(d["observed_hours"].values[j]),
+                    "forecast_hours": int(d["forecast_hours"].values[j]),
+                }
+            )
+        docs.append(
+            {
+                "id": sid,
+                "name_vi": station.name_vi,
+                "name_en": station.name_en,
+                "province": station.province,
+                "latitude": station.latitude,
+                "longitude": station.longitude,
+                "observed": observed,
+                "hourly": hourly,
+                "daily": daily,
+            }
+        )
+    return {
+        "schema": SCHEMA_ID,
+        "synthetic": synthetic,
+        "cycle": cycle,
+        "issue_time": issue.isoformat(),
+        "method": cube.attrs.get("method"),
+        "time_zone": tz,
+        "time_convention": "hour-ending; daily = local hours 01:00-00:00 (Decision 1459/QĐ-TCMT)",
+        "units": {"concentration": "µg/m³", "aqi": "VN_AQI (Decision 1459/QĐ-TCMT)"},
+        "provenance": provenance,
+        "stations": docs,
+    }
