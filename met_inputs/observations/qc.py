@@ -35,10 +35,14 @@ SPIKE — a value at least ``ratio`` × the centred rolling median of ``window_h
     included, ≥ 4 values present) **and** at least ``min_jump`` above it: an isolated one- or
     two-hour excursion, not a build-up (a sustained episode, e.g. New-Year fireworks, raises the
     median too). Defaults: ratio 4 with min_jump 150 (pm25), 250 (pm10), 150 (no2, so2, o3),
-    3000 (co); window 7 h.
+    3000 (co); window 7 h. On the Beijing development files this flags ≤ 0.03 % of any pollutant
+    (e.g. PM2.5 3 → 463 → 25 µg/m³); the Spring-Festival fireworks nights of 2014–2016 are not
+    flagged. At the US Consulate HCMC it catches the recurring single-hour 985 µg/m³ values
+    (the Met One BAM-1020 error value), which the source already marks Invalid.
 AFTER_GAP — first value after ≥ ``gap_hours`` (6) hours without one: monitors often report a
     settling value after maintenance. Information only.
-Met range checks — outside the physical limits of :data:`MET_LIMITS` → IMPOSSIBLE.
+Met range checks — outside the physical limits of :data:`MET_LIMITS` → IMPOSSIBLE; a wind
+    direction while the wind speed is 0 m/s (calm) → CALM_DIRECTION.
 
 References
 ----------
@@ -125,7 +129,8 @@ class StuckRule:
 
 @dataclass(frozen=True)
 class SpikeRule:
-    """Flag values ≥ ``ratio`` × centred median of ``window_hours`` [h] and ≥ ``min_jump`` [µg/m³] above it."""
+    """Flag values ≥ ``ratio`` × the centred median of ``window_hours`` [h] and ≥ ``min_jump`` [µg/m³]
+    above it."""
 
     ratio: float
     min_jump: float
@@ -155,22 +160,36 @@ class QCConfig:
     """All QC thresholds; see the module docstring for their rationale."""
 
     max_value: dict[str, float] = field(
-        default_factory=lambda: {"pm25": 2000.0, "pm10": 10000.0, "no2": 2000.0, "so2": 5000.0,
-                                 "o3": 800.0, "co": 60000.0}
+        default_factory=lambda: {
+            "pm25": 2000.0,
+            "pm10": 10000.0,
+            "no2": 2000.0,
+            "so2": 5000.0,
+            "o3": 800.0,
+            "co": 60000.0,
+        }
     )
     instrument_caps: dict[str, tuple[float, ...]] = field(
         default_factory=lambda: {"pm25": (999.0,), "pm10": (999.0,)}
     )
     stuck: dict[str, StuckRule] = field(
         default_factory=lambda: {
-            "pm25": StuckRule(6, 10.0), "pm10": StuckRule(6, 10.0), "no2": StuckRule(6, 10.0),
-            "o3": StuckRule(6, 10.0), "so2": StuckRule(8, 10.0), "co": StuckRule(6, 2000.0),
+            "pm25": StuckRule(6, 10.0),
+            "pm10": StuckRule(6, 10.0),
+            "no2": StuckRule(6, 10.0),
+            "o3": StuckRule(6, 10.0),
+            "so2": StuckRule(8, 10.0),
+            "co": StuckRule(6, 2000.0),
         }
     )
     spike: dict[str, SpikeRule] = field(
         default_factory=lambda: {
-            "pm25": SpikeRule(4.0, 150.0), "pm10": SpikeRule(4.0, 250.0), "no2": SpikeRule(4.0, 150.0),
-            "so2": SpikeRule(4.0, 150.0), "o3": SpikeRule(4.0, 150.0), "co": SpikeRule(4.0, 3000.0),
+            "pm25": SpikeRule(4.0, 150.0),
+            "pm10": SpikeRule(4.0, 250.0),
+            "no2": SpikeRule(4.0, 150.0),
+            "so2": SpikeRule(4.0, 150.0),
+            "o3": SpikeRule(4.0, 150.0),
+            "co": SpikeRule(4.0, 3000.0),
         }
     )
     gap_hours: int = 6
@@ -216,9 +235,10 @@ def apply_qc(obs: pd.DataFrame, config: QCConfig = DEFAULT_QC) -> pd.DataFrame:
 
 def _context_flags(obs: pd.DataFrame, config: QCConfig) -> np.ndarray:
     """STUCK, SPIKE and AFTER_GAP bits, aligned with ``obs`` rows."""
-    order = np.lexsort((obs["time"].to_numpy(), obs["pollutant"].to_numpy(), obs["station_id"].to_numpy()))
+    ns = obs["time"].astype("int64").to_numpy()
+    order = np.lexsort((ns, obs["pollutant"].to_numpy(), obs["station_id"].to_numpy()))
     frame = obs.iloc[order]
-    hours = (frame["time"].to_numpy().astype("datetime64[h]").astype(np.int64))
+    hours = ns[order] // 3_600_000_000_000
     group = pd.factorize(frame["station_id"].astype(str) + "\x1f" + frame["pollutant"].astype(str))[0]
     value = frame["value"].to_numpy(dtype="float64")
     result = np.zeros(len(frame), dtype=np.int64)
@@ -279,11 +299,34 @@ def apply_met_qc(met: pd.DataFrame, config: QCConfig = DEFAULT_QC) -> pd.DataFra
     if out.empty:
         return out
     value = out["value"].to_numpy(dtype="float64")
-    lo = out["variable"].map({k: v[0] for k, v in config.met_limits.items()}).to_numpy("float64", na_value=-np.inf)
-    hi = out["variable"].map({k: v[1] for k, v in config.met_limits.items()}).to_numpy("float64", na_value=np.inf)
+    lo = (
+        out["variable"]
+        .map({k: v[0] for k, v in config.met_limits.items()})
+        .to_numpy("float64", na_value=-np.inf)
+    )
+    hi = (
+        out["variable"]
+        .map({k: v[1] for k, v in config.met_limits.items()})
+        .to_numpy("float64", na_value=np.inf)
+    )
     flags = out["qc_flag"].to_numpy(dtype=np.int64).copy()
     flags |= np.where(np.isnan(value), int(QCFlag.MISSING_CODE), 0)
     with np.errstate(invalid="ignore"):
         flags |= np.where((value < lo) | (value > hi), int(QCFlag.IMPOSSIBLE), 0)
+    flags |= _calm_direction(out)
     out["qc_flag"] = flags.astype(np.int32)
     return out
+
+
+def _calm_direction(met: pd.DataFrame) -> np.ndarray:
+    """CALM_DIRECTION on ``wd10`` rows whose ``ws10`` at the same station and time is 0 m/s."""
+    is_ws = met["variable"].eq("ws10").to_numpy()
+    is_wd = met["variable"].eq("wd10").to_numpy()
+    result = np.zeros(len(met), dtype=np.int64)
+    if not is_ws.any() or not is_wd.any():
+        return result
+    ws = met.loc[is_ws, ["station_id", "time", "value"]].drop_duplicates(["station_id", "time"])
+    keys = pd.MultiIndex.from_frame(met.loc[is_wd, ["station_id", "time"]])
+    ws_at = ws.set_index(["station_id", "time"])["value"].reindex(keys).to_numpy()
+    result[np.flatnonzero(is_wd)[ws_at == 0]] = int(QCFlag.CALM_DIRECTION)
+    return result

@@ -78,7 +78,9 @@ def sniff(path: Path) -> Sniffed:
     try:
         text = first_line.decode("utf-8-sig").strip("\r\n")
     except UnicodeDecodeError as exc:
-        raise InputFileError(path, "not a CSV or Parquet file: the header line is not UTF-8 text", row=1) from exc
+        raise InputFileError(
+            path, "not a CSV or Parquet file: the header line is not UTF-8 text", row=1
+        ) from exc
     sep = _separator(text)
     columns = next(csv.reader(io.StringIO(text), delimiter=sep))
     return Sniffed("csv", tuple(c.strip() for c in columns), sep)
@@ -127,18 +129,24 @@ def read_text_table(path: Path, sniffed: Sniffed) -> pd.DataFrame:
         raise InputFileError(path, "file is empty") from exc
     table.columns = [str(c).strip() for c in table.columns]
     table = table.fillna("")
-    for column in table.columns:
-        table[column] = table[column].str.strip()
+    # Cells keep trailing blanks (leading ones are skipped by the parser); readers strip the text
+    # columns they use and numeric_column tolerates them — stripping every cell here costs more
+    # than the rest of a read.
     table[LINE] = range(2, len(table) + 2)
-    blank = (table.drop(columns=LINE) == "").all(axis=1)
+    cells = table.drop(columns=LINE)
+    blank = cells.iloc[:, 0].str.strip().eq("")
+    if blank.any():  # a blank line has every cell empty
+        blank[blank] = cells[blank].apply(lambda column: column.str.strip().eq("")).all(axis=1)
     table = table.loc[~blank].reset_index(drop=True)
     if table.empty:
         raise InputFileError(path, "no data rows below the header")
     return table
 
 
-MISSING_TOKENS: frozenset[str] = frozenset({"", "na", "nan", "n/a", "null", "none", "-"})
-"""Cells read as missing (case-insensitive) by :func:`numeric_column`."""
+MISSING_TOKENS: frozenset[str] = frozenset(
+    {"", "NA", "na", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL", "None", "none", "-"}
+)
+"""Cells read as missing by :func:`numeric_column`."""
 
 
 def numeric_column(
@@ -154,13 +162,27 @@ def numeric_column(
     cells = table[column]
     if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
         return cells.astype("float64")
-    text = cells.astype(str).str.strip()
-    is_missing = text.str.lower().isin(missing) | cells.isna()
+    text = cells if cells.dtype == object else cells.astype(str)
+    is_missing = cells.isna() | text.isin(missing)
     values = pd.to_numeric(text.where(~is_missing, None), errors="coerce")
     bad = values.isna() & ~is_missing
+    if bad.any():  # maybe only surrounding blanks: retry those cells stripped
+        text = text.copy()
+        text[bad] = text[bad].astype(str).str.strip()
+        is_missing = is_missing | (bad & text.isin(missing))
+        values = pd.to_numeric(text.where(~is_missing, None), errors="coerce")
+        bad = values.isna() & ~is_missing
     if bad.any():
         first = bad.idxmax()
         raise InputFileError(
             path, f"value {text[first]!r} is not a number", row=int(table.at[first, LINE]), column=column
         )
     return values.astype("float64")
+
+
+def read_generic_table(path: Path | str, tz: str | None = None) -> pd.DataFrame:
+    """Generic long/wide table without a registry; see
+    :func:`met_inputs.observations.readers.generic.read_generic_table` (re-exported here)."""
+    from met_inputs.observations.readers.generic import read_generic_table as _read
+
+    return _read(path, tz=tz)

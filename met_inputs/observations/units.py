@@ -61,7 +61,8 @@ def normalise_unit(unit: str | None) -> str:
     if text in MASS_UNITS or text in MIXING_UNITS:
         return text
     raise UnitError(
-        f"unknown unit {unit!r}; expected a mass concentration (ug/m3, mg/m3, ng/m3) or a mixing ratio (ppb, ppm)"
+        f"unknown unit {unit!r}; expected a mass concentration (ug/m3, mg/m3, ng/m3) "
+        "or a mixing ratio (ppb, ppm)"
     )
 
 
