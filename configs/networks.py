@@ -20,7 +20,15 @@ NETWORK_DIR = CONFIG_DIR / "networks"
 
 StationKind = Literal["air_quality", "weather"]
 StationType = Literal[
-    "urban", "suburban", "rural", "background", "traffic", "industrial", "diplomatic_post", "airport", "synoptic"
+    "urban",
+    "suburban",
+    "rural",
+    "background",
+    "traffic",
+    "industrial",
+    "diplomatic_post",
+    "airport",
+    "synoptic",
 ]
 
 
@@ -176,6 +184,7 @@ class StationRegistry:
         candidates = [s for s in self._by_id.values() if s.kind == "weather" or s.observes_met]
         if not candidates:
             return None
+
         def distance(other: Station) -> float:
             return haversine_km(station.latitude, station.longitude, other.latitude, other.longitude)
 

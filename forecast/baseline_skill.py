@@ -18,7 +18,9 @@ LEAD_DAYS = {"D1 (1-24 h)": (1, 24), "D2 (25-48 h)": (25, 48), "D3 (49-72 h)": (
 ERROR_QUANTILES = ("err_q10", "err_q50", "err_q90")
 
 
-def recent_issue_times(obs: xr.Dataset, issue_time: pd.Timestamp, n_days: int, hours=(0, 12)) -> list[pd.Timestamp]:
+def recent_issue_times(
+    obs: xr.Dataset, issue_time: pd.Timestamp, n_days: int, hours=(0, 12)
+) -> list[pd.Timestamp]:
     """00 and 12 UTC issue times of the ``n_days`` before ``issue_time`` whose 72 h lie before it."""
     last = pd.Timestamp(issue_time).tz_convert("UTC") - pd.Timedelta(hours=MAX_LEAD_HOURS)
     start = last - pd.Timedelta(days=n_days)
@@ -60,8 +62,13 @@ def hindcast_rmse(
             rmse = float(np.sqrt(np.mean(values**2))) if values.size else float("nan")
             quantiles = np.quantile(values, [0.1, 0.5, 0.9]) if values.size else [float("nan")] * 3
             rows.append(
-                {"method": method, "lead_day": day, "rmse": rmse, "n": int(values.size),
-                 **{name: float(q) for name, q in zip(ERROR_QUANTILES, quantiles, strict=True)}}
+                {
+                    "method": method,
+                    "lead_day": day,
+                    "rmse": rmse,
+                    "n": int(values.size),
+                    **{name: float(q) for name, q in zip(ERROR_QUANTILES, quantiles, strict=True)},
+                }
             )
     return pd.DataFrame(rows, columns=columns)
 
@@ -87,7 +94,10 @@ def best_by_lead_day(scores: pd.DataFrame) -> dict[str, str]:
     ``scores`` holds one pollutant (filter a :func:`hindcast_scores` table first).
     """
     valid = scores.dropna(subset=["rmse"])
-    return {str(day): str(group.loc[group["rmse"].idxmin(), "method"]) for day, group in valid.groupby("lead_day", sort=False)}
+    return {
+        str(day): str(group.loc[group["rmse"].idxmin(), "method"])
+        for day, group in valid.groupby("lead_day", sort=False)
+    }
 
 
 def composite_forecast(cubes: dict[str, xr.Dataset], choice: dict[str, dict[str, str]]) -> xr.Dataset:
@@ -109,7 +119,9 @@ def composite_forecast(cubes: dict[str, xr.Dataset], choice: dict[str, dict[str,
     return out
 
 
-def add_error_quantiles(cube: xr.Dataset, scores: pd.DataFrame, pollutant: str, method_by_day: dict[str, str]) -> xr.Dataset:
+def add_error_quantiles(
+    cube: xr.Dataset, scores: pd.DataFrame, pollutant: str, method_by_day: dict[str, str]
+) -> xr.Dataset:
     """Add ``<pollutant>_q10/_q50/_q90`` [µg/m³]: the forecast plus the hindcast error quantiles of its lead day.
 
     The range is empirical: the 10 and 90 % quantiles of past errors of the same method at the same lead
@@ -124,5 +136,9 @@ def add_error_quantiles(cube: xr.Dataset, scores: pd.DataFrame, pollutant: str, 
             if not row.empty:
                 shift[(lead >= lo) & (lead <= hi)] = row[err].iloc[0]
         values = np.clip(cube[pollutant].values + shift[None, :], 0.0, None)
-        out[f"{pollutant}_{stat}"] = cube[pollutant].dims, values, {**cube[pollutant].attrs, "comment": "forecast + hindcast error quantile"}
+        out[f"{pollutant}_{stat}"] = (
+            cube[pollutant].dims,
+            values,
+            {**cube[pollutant].attrs, "comment": "forecast + hindcast error quantile"},
+        )
     return out

@@ -26,7 +26,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from configs.schema import CONCENTRATION_UNITS, DEFAULT_LOCAL_TZ, LEAD, MAX_LEAD_HOURS, STATION, TIME, VALID_TIME
+from configs.schema import (
+    CONCENTRATION_UNITS,
+    DEFAULT_LOCAL_TZ,
+    LEAD,
+    MAX_LEAD_HOURS,
+    STATION,
+    TIME,
+    VALID_TIME,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +46,9 @@ def _as_utc_naive(issue_time: pd.Timestamp | str) -> np.datetime64:
     """Issue time as tz-naive UTC numpy datetime64, checked to be on the hour."""
     ts = pd.Timestamp(issue_time)
     if ts.tzinfo is None:
-        raise ValueError(f"issue time {issue_time!r} has no time zone; give it in UTC, e.g. 2026-11-22T00:00Z")
+        raise ValueError(
+            f"issue time {issue_time!r} has no time zone; give it in UTC, e.g. 2026-11-22T00:00Z"
+        )
     ts = ts.tz_convert("UTC").tz_localize(None)
     if ts != ts.floor("h"):
         raise ValueError(f"issue time {issue_time!r} is not on the hour")
@@ -141,7 +151,9 @@ def fit_climatology(obs: xr.Dataset, tz: str = DEFAULT_LOCAL_TZ, min_count: int 
     return out
 
 
-def _grouped_stats(values: np.ndarray, key: np.ndarray, n_groups: int, min_count: int) -> dict[str, np.ndarray]:
+def _grouped_stats(
+    values: np.ndarray, key: np.ndarray, n_groups: int, min_count: int
+) -> dict[str, np.ndarray]:
     """Mean and quantiles of ``values`` (station, time) per month × hour ``key`` (time,), with fallbacks.
 
     A cell with fewer than ``min_count`` values takes the station × local-hour value over all months
@@ -201,13 +213,19 @@ def climatology(
     hour = xr.DataArray(local.hour.values, dims=LEAD)
     table = table.reindex({STATION: obs[STATION].values})
     for name in obs.data_vars:
-        cube[name] = table[f"{name}_mean"].sel(month=month, hour=hour).transpose(STATION, LEAD).drop_vars(
-            ["month", "hour"], errors="ignore"
+        cube[name] = (
+            table[f"{name}_mean"]
+            .sel(month=month, hour=hour)
+            .transpose(STATION, LEAD)
+            .drop_vars(["month", "hour"], errors="ignore")
         )
         for q in QUANTILES:
             stat = f"q{int(q * 100)}"
-            cube[f"{name}_{stat}"] = table[f"{name}_{stat}"].sel(month=month, hour=hour).transpose(STATION, LEAD).drop_vars(
-                ["month", "hour"], errors="ignore"
+            cube[f"{name}_{stat}"] = (
+                table[f"{name}_{stat}"]
+                .sel(month=month, hour=hour)
+                .transpose(STATION, LEAD)
+                .drop_vars(["month", "hour"], errors="ignore")
             )
         for var in [name] + [f"{name}_q{int(q * 100)}" for q in QUANTILES]:
             cube[var].attrs["units"] = CONCENTRATION_UNITS

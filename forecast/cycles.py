@@ -21,7 +21,9 @@ def parse_cycle(text: str) -> pd.Timestamp:
         try:
             ts = pd.Timestamp(text)
         except ValueError as exc:
-            raise ValueError(f"cycle {text!r} is not a cycle id like 2026-11-22T00Z or an ISO 8601 time") from exc
+            raise ValueError(
+                f"cycle {text!r} is not a cycle id like 2026-11-22T00Z or an ISO 8601 time"
+            ) from exc
         if ts.tzinfo is None:
             raise ValueError(f"cycle {text!r} has no time zone; write it like 2026-11-22T00Z (UTC)")
         ts = ts.tz_convert("UTC")
@@ -39,5 +41,7 @@ def latest_cycle(now: pd.Timestamp, hours: tuple[int, ...] = (0, 12)) -> pd.Time
     """The most recent cycle time (default 00 and 12 UTC) at or before ``now``."""
     now = pd.Timestamp(now).tz_convert("UTC")
     day = now.floor("D")
-    candidates = [day + pd.Timedelta(hours=h) for h in hours] + [day - pd.Timedelta(days=1) + pd.Timedelta(hours=max(hours))]
+    candidates = [day + pd.Timedelta(hours=h) for h in hours] + [
+        day - pd.Timedelta(days=1) + pd.Timedelta(hours=max(hours))
+    ]
     return max(c for c in candidates if c <= now)

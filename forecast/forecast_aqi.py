@@ -47,17 +47,23 @@ def merged_series(obs: xr.Dataset, cube: xr.Dataset, history_hours: int) -> xr.D
     issue = pd.Timestamp(cube.attrs["issue_time"]).tz_convert("UTC").tz_localize(None)
     past = pd.date_range(end=issue, periods=history_hours, freq="h")
     pollutants = [p for p in POLLUTANTS if p in cube.data_vars]
-    observed = obs[[p for p in pollutants if p in obs.data_vars]].reindex({TIME: past, STATION: cube[STATION].values})
+    observed = obs[[p for p in pollutants if p in obs.data_vars]].reindex(
+        {TIME: past, STATION: cube[STATION].values}
+    )
     future = cube[pollutants].swap_dims({LEAD: VALID_TIME}).drop_vars(LEAD).rename({VALID_TIME: TIME})
     merged = xr.concat([observed, future], dim=TIME, data_vars="all", join="outer")
-    merged = merged.assign_coords(is_forecast=(TIME, np.r_[np.zeros(len(past), bool), np.ones(future.sizes[TIME], bool)]))
+    merged = merged.assign_coords(
+        is_forecast=(TIME, np.r_[np.zeros(len(past), bool), np.ones(future.sizes[TIME], bool)])
+    )
     return merged.transpose(STATION, TIME)
 
 
 def forecast_days(issue_utc: pd.Timestamp, tz: str, min_forecast_hours_d1: int = 12) -> list[pd.Timestamp]:
     """Local dates of D1, D2, D3 for an issue time (see module docstring)."""
     first_hour_local = (issue_utc + pd.Timedelta(hours=1)).tz_convert(tz)
-    d1 = (first_hour_local - pd.Timedelta(hours=1)).normalize()  # the day holding hour-ending stamp first_hour
+    d1 = (
+        first_hour_local - pd.Timedelta(hours=1)
+    ).normalize()  # the day holding hour-ending stamp first_hour
     day_end = d1 + pd.Timedelta(days=1)  # stamp 00:00 of the next day closes the day
     forecast_hours_in_d1 = int((day_end - first_hour_local) / pd.Timedelta(hours=1)) + 1
     if forecast_hours_in_d1 < min_forecast_hours_d1:
@@ -87,7 +93,11 @@ def forecast_vn_aqi(
     merged = merged_series(obs, cube, history)
     hourly_all = hourly_aqi(merged.drop_vars("is_forecast"))
     hourly = hourly_all.sel({TIME: cube[VALID_TIME].values})
-    hourly = hourly.rename({TIME: VALID_TIME}).swap_dims({VALID_TIME: LEAD}).assign_coords({LEAD: cube[LEAD].values})
+    hourly = (
+        hourly.rename({TIME: VALID_TIME})
+        .swap_dims({VALID_TIME: LEAD})
+        .assign_coords({LEAD: cube[LEAD].values})
+    )
 
     days = forecast_days(issue, tz)
     daily_all = daily_aqi(merged.drop_vars("is_forecast"), tz=tz, min_hours_fraction=min_hours_fraction)

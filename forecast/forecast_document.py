@@ -81,7 +81,9 @@ def forecast_document(
         sid = str(sid)
         station = stations[sid]
         obs_aqi = observed_hourly["aqi"].sel({STATION: sid})
-        obs_aqi = obs_aqi.sel(time=slice(None, np.datetime64(issue.tz_convert("UTC").tz_localize(None)))).dropna("time")
+        obs_aqi = obs_aqi.sel(
+            time=slice(None, np.datetime64(issue.tz_convert("UTC").tz_localize(None)))
+        ).dropna("time")
         observed = None
         if obs_aqi.sizes["time"]:
             t = obs_aqi["time"].values[-1]

@@ -56,7 +56,11 @@ def demo_network(registry: StationRegistry, source_network: str = "vietnam") -> 
         for s in registry.stations(network=source_network, kind="air_quality")
         if s.province in CITY_CLIMATE
     ]
-    return Network(name="demo", description=f"{SYNTHETIC_LABEL}: twins of the {source_network} network.", stations=stations)
+    return Network(
+        name="demo",
+        description=f"{SYNTHETIC_LABEL}: twins of the {source_network} network.",
+        stations=stations,
+    )
 
 
 def _local_hour(time_utc: pd.DatetimeIndex, tz: str) -> np.ndarray:
@@ -92,14 +96,25 @@ def synthetic_observations(
     n = len(time)
     hours_local = _local_hour(time, "Asia/Ho_Chi_Minh")
     # Night-time inversion shape: PM high late evening and early morning, low mid-afternoon.
-    pm_diurnal = 1.0 + 0.35 * np.cos(2 * np.pi * (hours_local - 22) / 24) + 0.15 * np.cos(4 * np.pi * (hours_local - 7) / 24)
-    traffic = 0.6 + 0.6 * np.exp(-0.5 * ((hours_local - 8) / 1.5) ** 2) + 0.7 * np.exp(-0.5 * ((hours_local - 19) / 2) ** 2)
+    pm_diurnal = (
+        1.0
+        + 0.35 * np.cos(2 * np.pi * (hours_local - 22) / 24)
+        + 0.15 * np.cos(4 * np.pi * (hours_local - 7) / 24)
+    )
+    traffic = (
+        0.6
+        + 0.6 * np.exp(-0.5 * ((hours_local - 8) / 1.5) ** 2)
+        + 0.7 * np.exp(-0.5 * ((hours_local - 19) / 2) ** 2)
+    )
     sun = np.clip(np.sin(np.pi * (hours_local - 6) / 12), 0, None)
     city_regime = {}
     for province, climate in CITY_CLIMATE.items():
         daily = _stagnation_days(days + 1, climate, rng)
         # hourly regime, smoothed over 12 h so that episodes build and clear gradually
-        city_regime[province] = (climate, np.convolve(np.repeat(daily, 24), np.ones(12) / 12, mode="same")[:n])
+        city_regime[province] = (
+            climate,
+            np.convolve(np.repeat(daily, 24), np.ones(12) / 12, mode="same")[:n],
+        )
     frames = []
     for k, station in enumerate(network.stations):
         climate, regime = city_regime[station.province]

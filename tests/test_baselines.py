@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.baselines import baseline_forecast, climatology, diurnal_persistence, fit_climatology, persistence
+from forecast.baselines import (
+    baseline_forecast,
+    climatology,
+    diurnal_persistence,
+    fit_climatology,
+    persistence,
+)
 
 ISSUE = "2026-01-10T00:00Z"
 
@@ -15,7 +21,9 @@ ISSUE = "2026-01-10T00:00Z"
 def hourly(values: np.ndarray, start: str = "2026-01-01T01:00") -> xr.Dataset:
     """One-station dataset of hourly PM2.5 [µg/m³], hour-ending UTC."""
     time = pd.date_range(start, periods=values.shape[-1], freq="h")
-    return xr.Dataset({"pm25": (("station", "time"), np.atleast_2d(values))}, coords={"station": ["s1"], "time": time})
+    return xr.Dataset(
+        {"pm25": (("station", "time"), np.atleast_2d(values))}, coords={"station": ["s1"], "time": time}
+    )
 
 
 def test_persistence_holds_the_last_valid_value_for_72_leads():

@@ -57,7 +57,9 @@ def test_daily_e3_from_the_command_line(tmp_path):
 
 def test_naive_times_need_tz_and_tz_names_the_zone(tmp_path):
     src = tmp_path / "naive.csv"
-    src.write_text("station_id,time,pm25\ns,2026-01-05 01:00,30\ns,2026-01-05 02:00,32\ns,2026-01-05 03:00,35\n")
+    src.write_text(
+        "station_id,time,pm25\ns,2026-01-05 01:00,30\ns,2026-01-05 02:00,32\ns,2026-01-05 03:00,35\n"
+    )
     result = run("aqi", str(src), "-o", str(tmp_path / "a.csv"))
     assert result.exit_code != 0
     assert "naive.csv" in result.output and "offset" in result.output.lower()

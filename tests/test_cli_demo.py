@@ -31,21 +31,41 @@ def test_demo_runs_end_to_end_and_labels_its_data_synthetic(home):
         assert 0 <= hour["aqi"] <= 500
     assert station["daily"][0]["advice"]["vi"]["general"]
     manifest = json.loads((forecast_json.parent / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["method_by_pollutant_and_lead_day"]["pm25"]) == {"D1 (1-24 h)", "D2 (25-48 h)", "D3 (49-72 h)"}
+    assert set(manifest["method_by_pollutant_and_lead_day"]["pm25"]) == {
+        "D1 (1-24 h)",
+        "D2 (25-48 h)",
+        "D3 (49-72 h)",
+    }
 
 
 def test_demo_rerun_keeps_the_first_run_and_forecast_uses_the_archive(home):
     assert runner.invoke(app, ["demo", "--home", str(home), "--cycle", CYCLE]).exit_code == 0
-    archive_before = {p: p.read_bytes() for p in (home / "archive").rglob("*.parquet") if "ingest" not in p.name}
+    archive_before = {
+        p: p.read_bytes() for p in (home / "archive").rglob("*.parquet") if "ingest" not in p.name
+    }
     again = runner.invoke(app, ["demo", "--home", str(home), "--cycle", CYCLE])
     assert again.exit_code == 0, again.output
     runs = sorted(p.name for p in (home / "runs" / CYCLE).iterdir())
     assert runs == ["baseline-best-v1", "baseline-best-v2"]
-    archive_after = {p: p.read_bytes() for p in (home / "archive").rglob("*.parquet") if "ingest" not in p.name}
+    archive_after = {
+        p: p.read_bytes() for p in (home / "archive").rglob("*.parquet") if "ingest" not in p.name
+    }
     assert archive_after == archive_before  # same synthetic file: nothing rewritten
     result = runner.invoke(
-        app, ["forecast", "--home", str(home), "--cycle", "2026-11-24T12Z", "--method", "climatology",
-              "--station", "demo-us-embassy-hanoi", "--lang", "en"]
+        app,
+        [
+            "forecast",
+            "--home",
+            str(home),
+            "--cycle",
+            "2026-11-24T12Z",
+            "--method",
+            "climatology",
+            "--station",
+            "demo-us-embassy-hanoi",
+            "--lang",
+            "en",
+        ],
     )
     assert result.exit_code == 0, result.output
     [doc_path] = home.glob("runs/2026-11-24T12Z/baseline-climatology-v1/forecast.json")
@@ -61,7 +81,9 @@ def test_forecast_on_an_empty_archive_says_what_to_do(home):
 
 
 def test_forecast_rejects_unknown_station_and_bad_cycle(home):
-    bad_station = runner.invoke(app, ["forecast", "--home", str(home), "--cycle", CYCLE, "--station", "nowhere"])
+    bad_station = runner.invoke(
+        app, ["forecast", "--home", str(home), "--cycle", CYCLE, "--station", "nowhere"]
+    )
     assert bad_station.exit_code == 2 and "unknown station(s): nowhere" in bad_station.output
     bad_cycle = runner.invoke(app, ["forecast", "--home", str(home), "--cycle", "tomorrow"])
     assert bad_cycle.exit_code == 2 and "'tomorrow'" in bad_cycle.output

@@ -11,8 +11,14 @@ def test_cycle_ids_round_trip():
     assert parse_cycle("2026-11-22T07:00+07:00") == pd.Timestamp("2026-11-22T00:00Z")
 
 
-@pytest.mark.parametrize("text, reason", [("yesterday", "not a cycle id"), ("2026-11-22T00:00", "no time zone"),
-                                          ("2026-11-22T00:30Z", "not on the hour")])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("yesterday", "not a cycle id"),
+        ("2026-11-22T00:00", "no time zone"),
+        ("2026-11-22T00:30Z", "not on the hour"),
+    ],
+)
 def test_bad_cycles_are_named(text, reason):
     with pytest.raises(ValueError, match=reason):
         parse_cycle(text)

@@ -17,7 +17,10 @@ TZ = "Asia/Ho_Chi_Minh"
 @pytest.mark.parametrize(
     "issue, expected",
     [
-        ("2026-11-25T00:00Z", ["2026-11-25", "2026-11-26", "2026-11-27"]),  # 07:00 local: 17 forecast hours today
+        (
+            "2026-11-25T00:00Z",
+            ["2026-11-25", "2026-11-26", "2026-11-27"],
+        ),  # 07:00 local: 17 forecast hours today
         ("2026-11-25T12:00Z", ["2026-11-26", "2026-11-27", "2026-11-28"]),  # 19:00 local: D1 is tomorrow
         ("2026-11-24T17:00Z", ["2026-11-25", "2026-11-26", "2026-11-27"]),  # 00:00 local closes the 24th
     ],
@@ -28,7 +31,9 @@ def test_forecast_days(issue, expected):
 
 def constant_obs(value: float, hours: int = 24 * 5, end: str = "2026-11-25T00:00") -> xr.Dataset:
     time = pd.date_range(end=end, periods=hours, freq="h")
-    return xr.Dataset({"pm25": (("station", "time"), np.full((1, hours), value))}, coords={"station": ["s"], "time": time})
+    return xr.Dataset(
+        {"pm25": (("station", "time"), np.full((1, hours), value))}, coords={"station": ["s"], "time": time}
+    )
 
 
 def test_constant_persistence_gives_the_observed_aqi_every_hour_and_day():
@@ -52,7 +57,13 @@ def test_the_first_forecast_hours_use_observed_hours_in_their_nowcast():
     window = np.array([20.0, 100.0] + [10.0] * 10)
     weights = 0.5 ** np.arange(12)
     expected_nowcast = float((window * weights).sum() / weights.sum())
-    merged = xr.concat([obs, cube[["pm25"]].swap_dims(lead="valid_time").drop_vars("lead").rename(valid_time="time")], "time")
-    assert hourly_aqi(merged)["nowcast_pm25"].sel(time="2026-11-25T01:00").item() == pytest.approx(expected_nowcast)
-    assert result.hourly["aqi_pm25"].sel(lead=1).item() == pytest.approx(2 * expected_nowcast)  # 25 µg/m³ = 50
+    merged = xr.concat(
+        [obs, cube[["pm25"]].swap_dims(lead="valid_time").drop_vars("lead").rename(valid_time="time")], "time"
+    )
+    assert hourly_aqi(merged)["nowcast_pm25"].sel(time="2026-11-25T01:00").item() == pytest.approx(
+        expected_nowcast
+    )
+    assert result.hourly["aqi_pm25"].sel(lead=1).item() == pytest.approx(
+        2 * expected_nowcast
+    )  # 25 µg/m³ = 50
     assert result.hourly["aqi"].sel(lead=72).item() == 40  # 20 µg/m³ -> 40 once the spike is 12 h back

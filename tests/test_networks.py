@@ -34,7 +34,9 @@ def write(tmp_path, doc):
     return path
 
 
-STATION = dict(id="x-1", name_vi="X", name_en="X", latitude=21.0, longitude=105.8, province="Hà Nội", source="test")
+STATION = dict(
+    id="x-1", name_vi="X", name_en="X", latitude=21.0, longitude=105.8, province="Hà Nội", source="test"
+)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,8 @@ def test_invalid_station_fields_are_named(tmp_path, change, reason):
 def test_duplicate_ids_and_dangling_met_links_are_rejected(tmp_path):
     with pytest.raises(NetworkConfigError, match="duplicate station id 'x-1'"):
         load_network(write(tmp_path, {"name": "t", "description": "t", "stations": [STATION, STATION]}))
-    net = load_network(write(tmp_path, {"name": "t", "description": "t", "stations": [{**STATION, "met_station": "nope"}]}))
+    net = load_network(
+        write(tmp_path, {"name": "t", "description": "t", "stations": [{**STATION, "met_station": "nope"}]})
+    )
     with pytest.raises(NetworkConfigError, match="met_station 'nope'"):
         StationRegistry([net])

@@ -11,8 +11,8 @@ from configs.schema import DEFAULT_LOCAL_TZ
 from forecast.aqi import aqi_table, daily_aqi, hourly_aqi
 from forecast.cli import app
 from forecast.cli.common import console, fail, run_guarded
+from met_inputs.observations.cube import pollutant_cube
 from met_inputs.observations.tabular import read_generic_table
-from met_inputs.tables import long_to_hourly_dataset
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 
@@ -29,16 +29,28 @@ def _check_zone(tz: str) -> str:
 
 @app.command("aqi")
 def aqi_command(
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Hourly observations, .csv or .parquet, long or wide.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (.csv or .parquet).")],
-    daily: Annotated[bool, typer.Option("--daily", help="Daily VN_AQI per local day (hours 01:00…00:00).")] = False,
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Hourly observations, .csv or .parquet, long or wide.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the result (.csv or .parquet).")
+    ],
+    daily: Annotated[
+        bool, typer.Option("--daily", help="Daily VN_AQI per local day (hours 01:00…00:00).")
+    ] = False,
     tz: Annotated[
         str | None,
-        typer.Option(help="Zone of naive input times and of the local days/output times. Default Asia/Ho_Chi_Minh."),
+        typer.Option(
+            help="Zone of naive input times and of the local days/output times. Default Asia/Ho_Chi_Minh."
+        ),
     ] = None,
     min_hours_fraction: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Daily completeness: share of hours a daily mean or 8-h mean needs (0 = none)."),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Daily completeness: share of hours a daily mean or 8-h mean needs (0 = none).",
+        ),
     ] = 0.75,
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False,
 ) -> None:
@@ -56,7 +68,7 @@ def aqi_command(
     if output.exists() and not force:
         raise fail(f"{output} exists; pass --force to overwrite it")
     table = run_guarded(read_generic_table, input_path, tz=tz)
-    observations = run_guarded(long_to_hourly_dataset, table)
+    observations = run_guarded(pollutant_cube, table)
     if daily:
         result = daily_aqi(observations, tz=zone, min_hours_fraction=min_hours_fraction)
     else:
@@ -70,4 +82,6 @@ def aqi_command(
         frame.to_csv(tmp, index=False)
     tmp.replace(output)
     defined = int(frame["aqi"].notna().sum())
-    console.print(f"{len(frame)} {'days' if daily else 'hours'} × stations, {defined} with a VN_AQI → {output}")
+    console.print(
+        f"{len(frame)} {'days' if daily else 'hours'} × stations, {defined} with a VN_AQI → {output}"
+    )

@@ -111,7 +111,11 @@ def run_baseline_job(
         "uncertainty": "10/50/90 % = forecast + quantiles of the method's hindcast errors at the same lead day",
         "history_days": history_days,
         "stations": len(stations),
-        "observations": {"start": str(obs[TIME].values[0]), "end": str(obs[TIME].values[-1]), "source": "archive"},
+        "observations": {
+            "start": str(obs[TIME].values[0]),
+            "end": str(obs[TIME].values[-1]),
+            "source": "archive",
+        },
         "daily_completeness_fraction": result.daily.attrs["min_hours_fraction"],
         "nowcast": "normalised form, exact w*, 2 of 3 most recent hours (VN_AQI.md §3, §9.1)",
         "baseline_hindcast_scores": scores.round(3).to_dict(orient="records"),
@@ -119,17 +123,28 @@ def run_baseline_job(
         "created": pd.Timestamp.now(tz="UTC").isoformat(),
     }
     document = forecast_document(
-        cycle=cycle, cube=cube, aqi=result, observed_hourly=observed_hourly, stations=stations, tz=tz,
-        synthetic=synthetic, provenance=provenance,
+        cycle=cycle,
+        cube=cube,
+        aqi=result,
+        observed_hourly=observed_hourly,
+        stations=stations,
+        tz=tz,
+        synthetic=synthetic,
+        provenance=provenance,
     )
 
     def write_cube(path: Path) -> None:
         cube.to_netcdf(path)
 
     run_dir = write_run(
-        layout.runs, cycle, f"baseline-{method}",
-        {"forecast.json": json_writer(document), "manifest.json": json_writer({"cycle": cycle, **provenance}),
-         "forecast.nc": write_cube},
+        layout.runs,
+        cycle,
+        f"baseline-{method}",
+        {
+            "forecast.json": json_writer(document),
+            "manifest.json": json_writer({"cycle": cycle, **provenance}),
+            "forecast.nc": write_cube,
+        },
     )
     logger.info("wrote %s", run_dir)
     return BaselineRun(run_dir, document, scores, choice, result, observed_hourly)
@@ -171,7 +186,9 @@ def skill_table(scores: pd.DataFrame, choice: dict[str, dict[str, str]], polluta
     """RMSE of each baseline by lead day for one pollutant; the baseline used for each day marked ◀."""
     scores = scores[scores["pollutant"] == pollutant]
     chosen = choice.get(pollutant, {})
-    table = Table(title=f"Baseline {POLLUTANT_LABELS.get(pollutant, pollutant)} RMSE [µg/m³], hindcasts of recent cycles (◀ = used)")
+    table = Table(
+        title=f"Baseline {POLLUTANT_LABELS.get(pollutant, pollutant)} RMSE [µg/m³], hindcasts of recent cycles (◀ = used)"
+    )
     days = list(LEAD_DAYS)
     table.add_column("method")
     for day in days:

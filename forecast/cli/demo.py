@@ -47,7 +47,8 @@ def write_demo_inputs(home_root: Path, network_yaml: Path, issue: pd.Timestamp, 
 def demo_command(
     home: HomeOption = None,
     cycle: Annotated[
-        str | None, typer.Option(help="Cycle to issue, e.g. 2026-11-22T00Z. Default: the latest 00/12 UTC cycle.")
+        str | None,
+        typer.Option(help="Cycle to issue, e.g. 2026-11-22T00Z. Default: the latest 00/12 UTC cycle."),
     ] = None,
     days: Annotated[int, typer.Option(min=10, help="Days of synthetic observations before the cycle.")] = 45,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 20261122,
@@ -76,7 +77,9 @@ def demo_command(
     # The demo regenerates its own synthetic series each time; --replace touches only demo-* stations.
     report = run_guarded(ObservationArchive(layout).ingest, [csv_path], registry, replace=True)
     counts = ", ".join(f"{report.total(c)} {c}" for c in CATEGORIES if report.total(c))
-    console.print(f"Ingested {csv_path.name}: {report.rows} rows ({counts}); QC flags: {report.flag_counts() or 'none'}")
+    console.print(
+        f"Ingested {csv_path.name}: {report.rows} rows ({counts}); QC flags: {report.flag_counts() or 'none'}"
+    )
     run = run_guarded(run_baseline_job, layout, registry, issue, station_ids=demo_ids, synthetic=True)
     console.print(skill_table(run.scores, run.choice))
     console.print(forecast_table(run.document, lang))

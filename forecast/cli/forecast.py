@@ -14,12 +14,18 @@ from forecast.cycles import parse_cycle
 
 @app.command("forecast")
 def forecast_command(
-    cycle: Annotated[str, typer.Option(help="Issue time (cycle id), e.g. 2026-11-22T00Z. Uses observations up to it.")],
+    cycle: Annotated[
+        str, typer.Option(help="Issue time (cycle id), e.g. 2026-11-22T00Z. Uses observations up to it.")
+    ],
     method: Annotated[
         str,
-        typer.Option(help=f"Baseline: {', '.join(METHOD_CHOICES)}. 'best' picks the lowest recent hindcast RMSE."),
+        typer.Option(
+            help=f"Baseline: {', '.join(METHOD_CHOICES)}. 'best' picks the lowest recent hindcast RMSE."
+        ),
     ] = "best",
-    station: Annotated[list[str] | None, typer.Option("--station", help="Only these stations (repeatable).")] = None,
+    station: Annotated[
+        list[str] | None, typer.Option("--station", help="Only these stations (repeatable).")
+    ] = None,
     history_days: Annotated[int, typer.Option(min=3, help="Days of observations to use.")] = 60,
     lang: Annotated[str, typer.Option(help="Table language: vi or en.")] = "vi",
     home: HomeOption = None,
@@ -39,7 +45,13 @@ def forecast_command(
         if unknown:
             raise fail(f"unknown station(s): {', '.join(unknown)}; see `vnaqi stations`")
     run = run_guarded(
-        run_baseline_job, layout, registry, issue, method=method, station_ids=station or None, history_days=history_days
+        run_baseline_job,
+        layout,
+        registry,
+        issue,
+        method=method,
+        station_ids=station or None,
+        history_days=history_days,
     )
     console.print(skill_table(run.scores, run.choice))
     console.print(forecast_table(run.document, lang))

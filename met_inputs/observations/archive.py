@@ -17,9 +17,9 @@ import pandas as pd
 import xarray as xr
 
 from configs.networks import StationRegistry
-from configs.schema import CF_STANDARD_NAMES, CONCENTRATION_UNITS, MET_VARIABLES, POLLUTANT_LABELS, POLLUTANTS
+from configs.schema import MET_VARIABLES
 from configs.settings import HomeLayout
-from met_inputs.observations.cube import to_cube
+from met_inputs.observations.cube import pollutant_cube, to_cube
 from met_inputs.observations.ingest import Progress, run_ingest
 from met_inputs.observations.ingest_log import IngestLog
 from met_inputs.observations.qc import DEFAULT_QC, QCConfig, passes_qc
@@ -204,28 +204,12 @@ class ObservationArchive:
         asked for but absent are all-NaN; otherwise those present are returned.
         """
         frame = self.load(stations, start, end, pollutants, only_valid)
-        names = (
-            list(pollutants)
-            if pollutants is not None
-            else [p for p in POLLUTANTS if p in set(frame["pollutant"])]
-        )
-        attrs = {
-            p: {
-                "units": CONCENTRATION_UNITS,
-                "standard_name": CF_STANDARD_NAMES.get(p, ""),
-                "long_name": f"hourly mean {POLLUTANT_LABELS.get(p, p)} concentration",
-                "cell_methods": "time: mean",
-            }
-            for p in names
-        }
-        return to_cube(
+        return pollutant_cube(
             frame,
-            "pollutant",
-            names,
             self._stations(stations, frame),
             _utc(start),
             _utc(end),
-            attrs,
+            pollutants,
             {
                 "title": "observed hourly concentrations",
                 "source": str(self.root),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from configs.schema import STATION, TIME
+from configs.schema import CF_STANDARD_NAMES, CONCENTRATION_UNITS, POLLUTANT_LABELS, POLLUTANTS, STATION, TIME
 
 TIME_ATTRS = {
     "long_name": "end of the averaging hour",
@@ -61,3 +61,30 @@ def to_cube(
         coords={STATION: (STATION, np.asarray(station_index, dtype=object)), TIME: (TIME, axis, TIME_ATTRS)},
         attrs=dict(dataset_attrs),
     )
+
+
+def pollutant_cube(
+    frame: pd.DataFrame,
+    stations: Sequence[str] | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    pollutants: Sequence[str] | None = None,
+    dataset_attrs: Mapping[str, str] | None = None,
+) -> xr.Dataset:
+    """Long pollutant rows (``station_id, time, pollutant, value`` [µg/m³]) → dims ``(station, time)``.
+
+    Stations default to those in ``frame`` (sorted) and pollutants to those present, in
+    ``POLLUTANTS`` order; each variable carries CF units, standard name and cell methods.
+    """
+    names = list(pollutants) if pollutants is not None else [p for p in POLLUTANTS if p in set(frame["pollutant"])]
+    attrs = {
+        p: {
+            "units": CONCENTRATION_UNITS,
+            "standard_name": CF_STANDARD_NAMES.get(p, ""),
+            "long_name": f"hourly mean {POLLUTANT_LABELS.get(p, p)} concentration",
+            "cell_methods": "time: mean",
+        }
+        for p in names
+    }
+    station_ids = list(stations) if stations is not None else sorted(frame["station_id"].astype(str).unique())
+    return to_cube(frame, "pollutant", names, station_ids, start, end, attrs, dataset_attrs or {})
