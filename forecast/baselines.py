@@ -19,6 +19,7 @@ complete at T), so none of these can leak the future.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Literal
 
@@ -180,7 +181,9 @@ def _grouped_stats(
             count = np.nan_to_num(count.reindex(range(size)).to_numpy().T)
             value = np.where(count >= min_count, value, np.nan)
             arr = np.where(np.isnan(arr), value[:, cell_key], arr)
-        overall = np.nanmean(values, axis=1) if q is None else _nanquantile_rows(values, q)
+        with warnings.catch_warnings():  # a station with no value at all stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            overall = np.nanmean(values, axis=1) if q is None else _nanquantile_rows(values, q)
         result[stat] = np.where(np.isnan(arr), overall[:, None], arr)
     return result
 

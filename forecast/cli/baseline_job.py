@@ -61,19 +61,28 @@ def run_baseline_job(
     method: str = "best",
     station_ids: list[str] | None = None,
     history_days: int = 60,
-    skill_days: int = 7,
+    climatology_days: int = 3 * 365,
+    skill_days: int = 14,
     synthetic: bool = False,
     tz: str = DEFAULT_LOCAL_TZ,
 ) -> BaselineRun:
-    """Issue a 72 h baseline forecast for ``issue`` (UTC) from the archive and write it as a run."""
+    """Issue a 72 h baseline forecast for ``issue`` (UTC) from the archive and write it as a run.
+
+    ``history_days`` of observations feed persistence, the observed VN_AQI and the forecast NowCast;
+    ``climatology_days`` (default three years) feed the climatology and the recent-skill hindcasts
+    (``skill_days`` of 00/12 UTC issue times, each scored against its own 72 h).
+    """
     if method not in METHOD_CHOICES:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHOD_CHOICES)}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     archive = ObservationArchive(layout)
     start = issue - pd.Timedelta(days=history_days)
-    obs = archive.to_dataset(stations=station_ids, start=start, end=issue)
-    if obs.sizes.get(STATION, 0) == 0 or obs.sizes.get(TIME, 0) == 0:
+    long_obs = archive.to_dataset(
+        stations=station_ids, start=issue - pd.Timedelta(days=max(climatology_days, history_days)), end=issue
+    )
+    obs = long_obs.sel({TIME: slice(start.tz_localize(None), None)})
+    if obs.sizes.get(STATION, 0) == 0 or obs.sizes.get(TIME, 0) == 0 or not any(obs[v].notnull().any() for v in obs):
         raise ValueError(
             f"the archive in {layout.archive} has no valid observations between {start:%Y-%m-%d %H:%M}Z and "
             f"{issue:%Y-%m-%d %H:%M}Z{' for ' + ', '.join(station_ids) if station_ids else ''}; run `vnaqi ingest` first"
@@ -85,17 +94,17 @@ def run_baseline_job(
     timings["observed_aqi_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    scores = hindcast_scores(obs, recent_issue_times(obs, issue, skill_days), tz)
+    scores = hindcast_scores(long_obs, recent_issue_times(long_obs, issue, skill_days), tz)
     timings["baseline_skill_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     pollutants = list(obs.data_vars)
     if method == "best":
-        cubes = {name: baseline_forecast(name, obs, issue, leads=MAX_LEAD_HOURS) for name in BASELINES}
+        cubes = {name: baseline_forecast(name, long_obs, issue, leads=MAX_LEAD_HOURS) for name in BASELINES}
         choice = {p: best_by_lead_day(scores[scores["pollutant"] == p]) for p in pollutants}
         cube = composite_forecast(cubes, choice)
     else:
-        cube = baseline_forecast(method, obs, issue, leads=MAX_LEAD_HOURS)
+        cube = baseline_forecast(method, long_obs, issue, leads=MAX_LEAD_HOURS)
         cube = cube[pollutants]
         choice = {p: dict.fromkeys(LEAD_DAYS, method) for p in pollutants}
     for p in pollutants:
@@ -110,6 +119,7 @@ def run_baseline_job(
         "method_by_pollutant_and_lead_day": choice,
         "uncertainty": "10/50/90 % = forecast + quantiles of the method's hindcast errors at the same lead day",
         "history_days": history_days,
+        "climatology_days": climatology_days,
         "stations": len(stations),
         "observations": {
             "start": str(obs[TIME].values[0]),
