@@ -13,18 +13,9 @@ from forecast.cli import app
 from forecast.cli.common import console, fail, run_guarded
 from met_inputs.observations.cube import pollutant_cube
 from met_inputs.observations.tabular import read_generic_table
+from met_inputs.observations.timeconv import check_zone
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
-
-
-def _check_zone(tz: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"--tz {tz!r} is not a known IANA time zone (e.g. Asia/Ho_Chi_Minh)") from exc
-    return tz
 
 
 @app.command("aqi")
@@ -62,7 +53,7 @@ def aqi_command(
     `date` with --daily), aqi (empty where undefined), category (1–6), category_vi, category_en,
     dominant_pollutant and the unrounded sub-indices aqi_<pollutant>.
     """
-    zone = run_guarded(_check_zone, tz or DEFAULT_LOCAL_TZ)
+    zone = run_guarded(check_zone, tz or DEFAULT_LOCAL_TZ)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise fail(f"{output}: output must end in .csv or .parquet")
     if output.exists() and not force:
