@@ -134,7 +134,8 @@ def main() -> int:
             print(
                 f"{'':<22} best = "
                 + ", ".join(f"{d.split()[0]} {m}" for d, m in choice.items())
-                + f"; test {test_start:%Y-%m-%d}..{end:%Y-%m-%d}, {obs.sizes['station']} station(s), {time.perf_counter() - t0:.0f} s"
+                + f"; test {test_start:%Y-%m-%d}..{end:%Y-%m-%d}, {obs.sizes['station']} station(s), "
+                + f"{time.perf_counter() - t0:.0f} s"
             )
     print(
         "bias = mean(forecast − observed); cov = share of test errors inside the validation 10–90 % error range"

@@ -12,7 +12,7 @@ from forecast.aqi import aqi_table, daily_aqi, hourly_aqi
 from forecast.cli import app
 from forecast.cli.common import console, fail, run_guarded
 from met_inputs.observations.cube import pollutant_cube
-from met_inputs.observations.tabular import read_generic_table
+from met_inputs.observations.readers.generic import read_generic_table
 from met_inputs.observations.timeconv import check_zone
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")

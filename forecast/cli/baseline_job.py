@@ -85,7 +85,8 @@ def run_baseline_job(
     if obs.sizes.get(STATION, 0) == 0 or obs.sizes.get(TIME, 0) == 0 or not any(obs[v].notnull().any() for v in obs):
         raise ValueError(
             f"the archive in {layout.archive} has no valid observations between {start:%Y-%m-%d %H:%M}Z and "
-            f"{issue:%Y-%m-%d %H:%M}Z{' for ' + ', '.join(station_ids) if station_ids else ''}; run `vnaqi ingest` first"
+            f"{issue:%Y-%m-%d %H:%M}Z{' for ' + ', '.join(station_ids) if station_ids else ''}; "
+            "run `vnaqi ingest` first"
         )
     timings["load_observations_s"] = time.perf_counter() - t0
 
@@ -197,7 +198,8 @@ def skill_table(scores: pd.DataFrame, choice: dict[str, dict[str, str]], polluta
     scores = scores[scores["pollutant"] == pollutant]
     chosen = choice.get(pollutant, {})
     table = Table(
-        title=f"Baseline {POLLUTANT_LABELS.get(pollutant, pollutant)} RMSE [µg/m³], hindcasts of recent cycles (◀ = used)"
+        title=f"Baseline {POLLUTANT_LABELS.get(pollutant, pollutant)} RMSE [µg/m³], "
+        "hindcasts of recent cycles (◀ = used)"
     )
     days = list(LEAD_DAYS)
     table.add_column("method")

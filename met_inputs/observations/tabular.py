@@ -179,10 +179,3 @@ def numeric_column(
         )
     return values.astype("float64")
 
-
-def read_generic_table(path: Path | str, tz: str | None = None) -> pd.DataFrame:
-    """Generic long/wide table without a registry; see
-    :func:`met_inputs.observations.readers.generic.read_generic_table` (re-exported here)."""
-    from met_inputs.observations.readers.generic import read_generic_table as _read
-
-    return _read(path, tz=tz)
