@@ -87,3 +87,17 @@ def test_forecast_rejects_unknown_station_and_bad_cycle(home):
     assert bad_station.exit_code == 2 and "unknown station(s): nowhere" in bad_station.output
     bad_cycle = runner.invoke(app, ["forecast", "--home", str(home), "--cycle", "tomorrow"])
     assert bad_cycle.exit_code == 2 and "'tomorrow'" in bad_cycle.output
+
+
+def test_the_forecast_cube_is_written_as_cf_time_series(home):
+    import xarray as xr
+
+    assert runner.invoke(app, ["demo", "--home", str(home), "--cycle", CYCLE]).exit_code == 0
+    [path] = home.glob(f"runs/{CYCLE}/*/forecast.nc")
+    with xr.open_dataset(path) as cube:
+        assert cube.attrs["featureType"] == "timeSeries"
+        assert cube["station_id"].attrs["cf_role"] == "timeseries_id"
+        assert cube["pm25"].attrs["standard_name"] == "mass_concentration_of_pm2p5_ambient_aerosol_particles_in_air"
+        assert cube["pm25"].attrs["units"] == "ug m-3"
+        assert cube.sizes == {"station": 19, "lead": 72}
+        assert (cube["pm25_q10"] <= cube["pm25_q90"]).all()

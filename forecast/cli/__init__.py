@@ -16,7 +16,7 @@ app = typer.Typer(
     help="VN_AQI forecasting service: observation archive, VN_AQI, 72-hour forecasts.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 
 

@@ -10,7 +10,7 @@ import typer
 from configs.schema import DEFAULT_LOCAL_TZ
 from forecast.aqi import aqi_table, daily_aqi, hourly_aqi
 from forecast.cli import app
-from forecast.cli.common import console, fail, run_guarded
+from forecast.cli.common import HomeOption, console, fail, run_guarded
 from met_inputs.observations.cube import pollutant_cube
 from met_inputs.observations.readers.generic import read_generic_table
 from met_inputs.observations.timeconv import check_zone
@@ -23,17 +23,11 @@ def aqi_command(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT", help="Hourly observations, .csv or .parquet, long or wide.")
     ],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the result (.csv or .parquet).")
-    ],
-    daily: Annotated[
-        bool, typer.Option("--daily", help="Daily VN_AQI per local day (hours 01:00…00:00).")
-    ] = False,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (.csv or .parquet).")],
+    daily: Annotated[bool, typer.Option("--daily", help="Daily VN_AQI per local day (hours 01:00…00:00).")] = False,
     tz: Annotated[
         str | None,
-        typer.Option(
-            help="Zone of naive input times and of the local days/output times. Default Asia/Ho_Chi_Minh."
-        ),
+        typer.Option(help="Zone of naive input times and of the local days/output times. Default Asia/Ho_Chi_Minh."),
     ] = None,
     min_hours_fraction: Annotated[
         float,
@@ -44,6 +38,7 @@ def aqi_command(
         ),
     ] = 0.75,
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False,
+    home: HomeOption = None,
 ) -> None:
     """Compute VN_AQI (Decision 1459/QĐ-TCMT) from an hourly observation file.
 
@@ -51,7 +46,7 @@ def aqi_command(
     columns station_id,time,pollutant,value[,unit]; wide files station_id,time and one column per pollutant
     (pm25 pm10 no2 o3 so2 co, or PM2.5 …) in µg/m³. Output columns: station_id, time (ISO 8601 with offset;
     `date` with --daily), aqi (empty where undefined), category (1–6), category_vi, category_en,
-    dominant_pollutant and the unrounded sub-indices aqi_<pollutant>.
+    dominant_pollutant and the unrounded sub-indices aqi_POLLUTANT.
     """
     zone = run_guarded(check_zone, tz or DEFAULT_LOCAL_TZ)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -73,6 +68,4 @@ def aqi_command(
         frame.to_csv(tmp, index=False)
     tmp.replace(output)
     defined = int(frame["aqi"].notna().sum())
-    console.print(
-        f"{len(frame)} {'days' if daily else 'hours'} × stations, {defined} with a VN_AQI → {output}"
-    )
+    console.print(f"{len(frame)} {'days' if daily else 'hours'} × stations, {defined} with a VN_AQI → {output}")

@@ -14,25 +14,19 @@ from forecast.cycles import parse_cycle
 
 @app.command("forecast")
 def forecast_command(
-    cycle: Annotated[
-        str, typer.Option(help="Issue time (cycle id), e.g. 2026-11-22T00Z. Uses observations up to it.")
-    ],
+    cycle: Annotated[str, typer.Option(help="Issue time (cycle id), e.g. 2026-11-22T00Z. Uses observations up to it.")],
     method: Annotated[
         str,
-        typer.Option(
-            help=f"Baseline: {', '.join(METHOD_CHOICES)}. 'best' picks the lowest recent hindcast RMSE."
-        ),
+        typer.Option(help=f"Baseline: {', '.join(METHOD_CHOICES)}. 'best' picks the lowest recent hindcast RMSE."),
     ] = "best",
-    station: Annotated[
-        list[str] | None, typer.Option("--station", help="Only these stations (repeatable).")
-    ] = None,
+    station: Annotated[list[str] | None, typer.Option("--station", help="Only these stations (repeatable).")] = None,
     history_days: Annotated[int, typer.Option(min=3, help="Days of observations to use.")] = 60,
     lang: Annotated[str, typer.Option(help="Table language: vi or en.")] = "vi",
     home: HomeOption = None,
 ) -> None:
     """Issue a 72-hour baseline forecast (persistence, diurnal persistence or climatology) with hourly and D1–D3 VN_AQI.
 
-    Writes runs/<cycle>/baseline-<method>-v<N>/{forecast.json,manifest.json,forecast.nc} under the home;
+    Writes runs/CYCLE/baseline-METHOD-vN/ (forecast.json, manifest.json, forecast.nc) under the home;
     a rerun makes a new version and keeps the old one.
     """
     if lang not in ("vi", "en"):

@@ -38,9 +38,7 @@ def _when(stamp: pd.Timestamp | None) -> str:
 def ingest_command(
     paths: Annotated[
         list[Path],
-        typer.Argument(
-            metavar="PATH...", help="Observation files, or folders (all *.csv / *.parquet below them)."
-        ),
+        typer.Argument(metavar="PATH...", help="Observation files, or folders (all *.csv / *.parquet below them)."),
     ],
     replace: Annotated[
         bool,
@@ -56,7 +54,7 @@ def ingest_command(
 
     The format of each file is recognised from its header: StateAir/AirNow US-Embassy files, the UCI
     Beijing files, Visual Crossing weather, or a generic long (station_id,time,pollutant,value[,unit])
-    or wide (station_id,time,<pollutants>) table. All files are checked before anything is written;
+    or wide (station_id,time,POLLUTANT...) table. All files are checked before anything is written;
     one bad file stops the whole ingest. Files already ingested (same SHA-256) are skipped.
     """
     layout = home_layout(home)
@@ -102,15 +100,11 @@ def _print_report(report: IngestReport, root: Path) -> None:
         ordered = [f"{flag.name}={flags[flag.name]}" for flag in QCFlag if flag.name in flags]
         console.print("QC flags on ingested rows: " + ", ".join(ordered), highlight=False)
     if report.conflicts:
-        conflicts = Table(
-            title="Conflicting rows (stored value kept)" if not report.replace else "Conflicting rows"
-        )
+        conflicts = Table(title="Conflicting rows (stored value kept)" if not report.replace else "Conflicting rows")
         for col in ("file", "station", "variable", "first", "last", "rows"):
             conflicts.add_column(col)
         for c in report.conflicts:
-            conflicts.add_row(
-                escape(c.file.name), c.station_id, c.name, _when(c.first), _when(c.last), str(c.rows)
-            )
+            conflicts.add_row(escape(c.file.name), c.station_id, c.name, _when(c.first), _when(c.last), str(c.rows))
         console.print(conflicts)
         if not report.replace:
             console.print(
@@ -128,9 +122,7 @@ def _print_report(report: IngestReport, root: Path) -> None:
 @archive_app.command("status")
 def status_command(
     home: HomeOption = None,
-    station: Annotated[
-        list[str] | None, typer.Option("--station", help="Only this station id (repeatable).")
-    ] = None,
+    station: Annotated[list[str] | None, typer.Option("--station", help="Only this station id (repeatable).")] = None,
     met: Annotated[bool, typer.Option("--met", help="Observed meteorology instead of pollutants.")] = False,
 ) -> None:
     """Per station and pollutant: period, completeness, share passing QC, QC flags and source files."""
