@@ -97,3 +97,39 @@ MET_VARIABLES: Final[dict[str, str]] = {
 
 DEFAULT_LOCAL_TZ: Final = "Asia/Ho_Chi_Minh"
 MAX_LEAD_HOURS: Final = 72
+
+# --- gridded inputs (NWP, CTM) ----------------------------------------------------------------
+INIT_TIME: Final = "init_time"
+"""Scalar coordinate of a gridded forecast: its initialisation (cycle) time, UTC."""
+STEP: Final = "step"
+"""Forecast step dimension of gridded inputs (numpy timedelta64); ``valid_time = init_time + step``."""
+LEVEL: Final = "level"
+"""Pressure-level dimension of gridded inputs [hPa]."""
+LATITUDE: Final = "latitude"
+LONGITUDE: Final = "longitude"
+PRESSURE_LEVELS_HPA: Final[tuple[int, ...]] = (1000, 975, 950, 925, 850)
+
+NWP_VARIABLES: Final[dict[str, str]] = {
+    # single level
+    "t2m": "K",  # 2 m temperature
+    "d2m": "K",  # 2 m dew point
+    "u10": "m s-1",
+    "v10": "m s-1",
+    "sp": "Pa",  # surface pressure
+    "msl": "Pa",  # mean sea-level pressure
+    "tp": "mm",  # precipitation in the hour ending at valid_time (de-accumulated)
+    "blh": "m",  # boundary-layer height
+    "tcc": "1",  # total cloud cover, fraction 0-1
+    "ssrd": "W m-2",  # surface solar radiation downwards, mean over the hour ending at valid_time
+    "orog": "m",  # model surface height (from surface geopotential / g)
+    # pressure levels (dim ``level``)
+    "t": "K",
+    "u": "m s-1",
+    "v": "m s-1",
+    "r": "%",  # relative humidity
+    "gh": "m",  # geopotential height
+}
+"""Canonical names and units of gridded NWP fields after reading (CF/ECMWF short names)."""
+
+CTM_VARIABLES: Final[dict[str, str]] = {p: CONCENTRATION_UNITS for p in POLLUTANTS}
+"""Gridded CTM fields after reading: our pollutant keys, surface mass concentration [µg/m³]."""
