@@ -133,3 +133,30 @@ NWP_VARIABLES: Final[dict[str, str]] = {
 
 CTM_VARIABLES: Final[dict[str, str]] = {p: CONCENTRATION_UNITS for p in POLLUTANTS}
 """Gridded CTM fields after reading: our pollutant keys, surface mass concentration [µg/m³]."""
+
+NWP_CF_ATTRIBUTES: Final[dict[str, tuple[str | None, str]]] = {
+    # our name: (CF standard_name or None, long_name)
+    "t2m": ("air_temperature", "2 metre temperature"),
+    "d2m": ("dew_point_temperature", "2 metre dew point temperature"),
+    "u10": ("eastward_wind", "10 metre eastward wind component"),
+    "v10": ("northward_wind", "10 metre northward wind component"),
+    "sp": ("surface_air_pressure", "surface pressure"),
+    "msl": ("air_pressure_at_mean_sea_level", "mean sea-level pressure"),
+    "tp": ("lwe_thickness_of_precipitation_amount", "total precipitation in the step interval ending at valid_time"),
+    "blh": ("atmosphere_boundary_layer_thickness", "boundary-layer height"),
+    "tcc": ("cloud_area_fraction", "total cloud cover"),
+    "ssrd": (
+        "surface_downwelling_shortwave_flux_in_air",
+        "surface solar radiation downwards, mean over the step interval ending at valid_time",
+    ),
+    "orog": ("surface_altitude", "model surface height"),
+    "t": ("air_temperature", "temperature"),
+    "u": ("eastward_wind", "eastward wind component"),
+    "v": ("northward_wind", "northward wind component"),
+    "r": ("relative_humidity", "relative humidity"),
+    "gh": ("geopotential_height", "geopotential height"),
+}
+"""CF ``standard_name`` and ``long_name`` of each gridded NWP variable (readers set them as attributes)."""
+
+NWP_PRESSURE_LEVEL_VARIABLES: Final[tuple[str, ...]] = ("t", "u", "v", "r", "gh")
+"""NWP variables on pressure levels (dim :data:`LEVEL`); the others are single-level fields."""
