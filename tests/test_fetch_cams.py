@@ -68,6 +68,8 @@ def test_request_is_built_from_the_source_config():
             "ozone",
             "sulphur_dioxide",
             "carbon_monoxide",
+            "surface_pressure",  # with temperature: air density for the kg/kg -> µg/m³ conversion
+            "temperature",
         ],
         "date": ["2026-11-22/2026-11-22"],
         "time": ["12:00"],
