@@ -11,22 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 from rich.table import Table
 
 from configs.networks import StationRegistry
 from configs.schema import (
-    CF_STANDARD_NAMES,
-    CONCENTRATION_UNITS,
     DEFAULT_LOCAL_TZ,
-    LEAD,
     MAX_LEAD_HOURS,
     POLLUTANT_LABELS,
     STATION,
     TIME,
-    VALID_TIME,
 )
 from configs.settings import HomeLayout
 from forecast.aqi import hourly_aqi
@@ -44,6 +39,7 @@ from forecast.cycles import cycle_id
 from forecast.forecast_aqi import ForecastAQI, forecast_vn_aqi
 from forecast.forecast_document import forecast_document
 from forecast.run_store import json_writer, write_run
+from met_inputs.cf import cf_station_timeseries
 from met_inputs.observations.archive import ObservationArchive
 
 logger = logging.getLogger(__name__)
@@ -156,7 +152,7 @@ def run_baseline_job(
     )
 
     def write_cube(path: Path) -> None:
-        cf_forecast_cube(cube, stations).to_netcdf(path)
+        cf_station_timeseries(cube, stations, issue, title="VN_AQI service forecast cube").to_netcdf(path)
 
     run_dir = write_run(
         layout.runs,
@@ -170,31 +166,6 @@ def run_baseline_job(
     )
     logger.info("wrote %s", run_dir)
     return BaselineRun(run_dir, document, scores, choice, result, observed_hourly)
-
-
-LATITUDE_ATTRS = {"units": "degrees_north", "standard_name": "latitude"}
-LONGITUDE_ATTRS = {"units": "degrees_east", "standard_name": "longitude"}
-
-
-def cf_forecast_cube(cube: xr.Dataset, stations: dict[str, Any]) -> xr.Dataset:
-    """The cube with CF discrete-sampling-geometry attributes (featureType timeSeries) for NetCDF."""
-    ids = [str(s) for s in cube[STATION].values]
-    issue = pd.Timestamp(cube.attrs["issue_time"]).tz_convert("UTC").tz_localize(None)
-    out = cube.assign_coords(
-        station_id=(STATION, ids, {"cf_role": "timeseries_id"}),
-        latitude=(STATION, [stations[s].latitude for s in ids], LATITUDE_ATTRS),
-        longitude=(STATION, [stations[s].longitude for s in ids], LONGITUDE_ATTRS),
-        forecast_reference_time=((), np.datetime64(issue, "ns"), {"standard_name": "forecast_reference_time"}),
-    )
-    out[LEAD].attrs.update(standard_name="forecast_period", units="hours")
-    out[VALID_TIME].attrs.update(standard_name="time", long_name="end of the averaging hour (UTC)")
-    for name in out.data_vars:
-        pollutant = name.split("_q")[0]
-        out[name].attrs.setdefault("units", CONCENTRATION_UNITS)
-        if pollutant in CF_STANDARD_NAMES:
-            out[name].attrs.update(standard_name=CF_STANDARD_NAMES[pollutant], cell_methods="time: mean")
-    out.attrs.update(featureType="timeSeries", Conventions="CF-1.8", title="VN_AQI service forecast cube")
-    return out
 
 
 def _cell(aqi: int | None, category: int | None, name: str | None) -> str:
