@@ -17,8 +17,6 @@ Layout::
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from met_inputs.files import exclusive_lock, sha256_file  # noqa: F401  (sha256_file re-exported)
 
 __all__ = ["MANIFEST_NAME", "FileRecord", "FolderBusyError", "Manifest", "folder_lock", "sha256_file", "utc_now_text"]
 
@@ -48,29 +48,11 @@ def folder_lock(folder: Path) -> Iterator[Path]:
 
     The lock lives in the kernel and goes with the process, so a crashed fetch never leaves it held.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise FolderBusyError(f"{folder}: another fetch of this source and cycle is running ({path})") from None
-        try:
-            yield path
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    def busy(path: Path) -> FolderBusyError:
+        return FolderBusyError(f"{folder}: another fetch of this source and cycle is running ({path})")
 
-
-def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk_size):
-            digest.update(block)
-    return digest.hexdigest()
+    with exclusive_lock(folder / LOCK_NAME, busy) as path:
+        yield path
 
 
 def utc_now_text(now: pd.Timestamp | None = None) -> str:

@@ -15,12 +15,13 @@ Two long tables, both with ``time`` in UTC, timezone-aware and **hour-ending** (
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from met_inputs.files import sha256_file as file_sha256  # noqa: F401  (re-exported)
 
 OBS_COLUMNS: tuple[str, ...] = (
     "station_id",
@@ -73,13 +74,6 @@ def conform_met(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def file_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, hex encoded."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -7,11 +7,11 @@ never leaves the archive locked.
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from met_inputs.files import exclusive_lock
 
 LOCK_NAME = ".ingest.lock"
 
@@ -29,20 +29,6 @@ def archive_lock(root: Path) -> Iterator[Path]:
     ArchiveBusyError
         Naming the lock file, when another ingest is running.
     """
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ArchiveBusyError(
-                f"{path}: another ingest is writing to this archive (lock held); "
-                "wait for it to finish and retry"
-            ) from exc
-        try:
-            yield path
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    message = "another ingest is writing to this archive (lock held); wait for it to finish and retry"
+    with exclusive_lock(root / LOCK_NAME, lambda path: ArchiveBusyError(f"{path}: {message}")) as path:
+        yield path
