@@ -25,6 +25,10 @@ TIME_UNIT_HOURS: Final[dict[int, float]] = {0: 1 / 60, 1: 1.0, 2: 24.0, 10: 3.0,
 ISOBARIC_SURFACE: Final = 100
 """Code table 4.5: isobaric surface [Pa]."""
 _MISSING_4: Final = 0xFFFFFFFF
+_PLAIN_PACKING: Final = frozenset({0, 40, 41, 42})
+"""Data representation templates without missing-value management (simple, JPEG, PNG, CCSDS)."""
+_MANAGED_MISSING: Final = frozenset({2, 3})
+"""Complex packing templates, whose octet 23 of section 5 tells whether values may be missing."""
 _TEMPLATE_SHIFT: Final[dict[int, int]] = {0: 0, 1: 0, 8: 0, 40: 2, 48: 24}
 """Product templates read from octets, and how far their time/surface octets sit after those of 4.0:
 4.40 (chemical constituent) inserts the constituent type (2 octets), 4.48 (aerosol) the aerosol type,
@@ -47,6 +51,12 @@ class Grib2Header:
     """Pressure [hPa] of an isobaric first fixed surface, else None."""
     bitmap: bool
     """True when section 6 carries a bitmap (missing points)."""
+    start_hours: float = 0.0
+    """Start of the forecast interval (the forecast time) [h after the reference time]."""
+    context: bytes = b""
+    """Section 1 with the reference time blanked, and section 2 (local use): what else names a parameter."""
+    no_missing: bool = False
+    """True when no value can be missing: no bitmap, and a packing without missing-value management."""
 
 
 def split_messages(buffer: bytes | mmap.mmap) -> Iterator[tuple[int, int, int]]:
@@ -83,7 +93,7 @@ def parse_grib2(buffer: bytes | mmap.mmap, offset: int = 0, length: int | None =
             break
         sections[number] = buffer[position : position + (size if number != 6 else 6)]
         position += size
-    if not {1, 3, 4, 6} <= sections.keys():
+    if not {1, 3, 4, 5, 6} <= sections.keys():
         return None
     s1, s4 = sections[1], sections[4]
     template = int.from_bytes(s4[7:9], "big")
@@ -91,6 +101,7 @@ def parse_grib2(buffer: bytes | mmap.mmap, offset: int = 0, length: int | None =
     if shift is None or len(s4) < 34 + shift or s4[17 + shift] not in TIME_UNIT_HOURS:
         return None
     step = int.from_bytes(s4[18 + shift : 22 + shift], "big") * TIME_UNIT_HOURS[s4[17 + shift]]
+    start = step
     masked = bytearray(s4)
     masked[18 + shift : 22 + shift] = bytes(4)
     level = None
@@ -107,6 +118,9 @@ def parse_grib2(buffer: bytes | mmap.mmap, offset: int = 0, length: int | None =
         masked[34:41] = bytes(7)
         masked[49:53] = bytes(4)
     year = int.from_bytes(s1[12:14], "big")
+    s5 = sections[5]
+    packing = int.from_bytes(s5[9:11], "big")
+    plain = packing in _PLAIN_PACKING or (packing in _MANAGED_MISSING and len(s5) >= 23 and s5[22] == 0)
     return Grib2Header(
         identity=bytes([buffer[offset + 6]]) + s1[5:7] + bytes(masked),
         reference_time=(year * 10000 + s1[14] * 100 + s1[15], s1[16] * 100 + s1[17]),
@@ -114,4 +128,7 @@ def parse_grib2(buffer: bytes | mmap.mmap, offset: int = 0, length: int | None =
         step_hours=step,
         level_hpa=level,
         bitmap=sections[6][5] != 255,
+        start_hours=start,
+        context=s1[:12] + s1[19:] + sections.get(2, b""),
+        no_missing=sections[6][5] == 255 and plain,
     )

@@ -86,7 +86,8 @@ def finish_field(raw: RawField, density: xr.DataArray | float | None = None) -> 
         float32 values in the unit of :data:`TARGET_UNITS`, attributes set.
     """
     target = TARGET_UNITS[raw.name]
-    data = raw.data.sortby(STEP)
+    steps = raw.data[STEP].values
+    data = raw.data if (steps[1:] > steps[:-1]).all() else raw.data.sortby(STEP)
     path = Path(str(data[RECORD_FILE].values[0]))
     check_not_empty(raw)
     convert_to = "J m-2" if (raw.kind == "accum" and target == "W m-2") else target

@@ -1,9 +1,11 @@
-"""GRIB → :class:`RawField`: pick the messages of each variable from the header scan, open each
-hypercube with cfgrib and an explicit ``filter_by_keys``, and bring it to ``(step, [level], lat, lon)``.
+"""GRIB → :class:`RawField`: pick the messages of each variable from the header scan, decode each
+hypercube (block) and bring it to ``(step, [level], lat, lon)``.
 
 Files holding several hypercubes (level types, step types, editions) are thus read deterministically:
-each (variable, level type, step type[, level][, window start]) is one cfgrib open. cfgrib indexes go to
-a temporary folder, never beside the (possibly read-only) input.
+each (variable, level type, step type[, level][, window start]) is one block, decoded per file either
+directly with ecCodes from the scanned messages (plain GRIB 2 on a regular lat-lon grid, :mod:`._direct`)
+or by one cfgrib open with an explicit ``filter_by_keys`` (anything else, :mod:`._cfgrib`). Both give the
+same intermediate; the grid checks, cropping, window bookkeeping and everything after are shared.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import xarray as xr
 
 from configs.errors import InputFileError
 from configs.schema import LATITUDE, LEVEL, LONGITUDE, STEP
+from met_inputs.sources._cfgrib import cfgrib_block
 from met_inputs.sources._contract import ReadOptions
+from met_inputs.sources._direct import DIRECT, choose_decoder, decode_block, decoder_label
 from met_inputs.sources._fields import RECORD_FILE, RECORD_INIT, RawField
 from met_inputs.sources._grid import crop, regular_grid_problem
 from met_inputs.sources._scan import GribMessage, grid_problem
@@ -140,60 +144,14 @@ def _check_messages(spec: GribField, path: Path, messages: list[GribMessage]) ->
     return list(by_end.values())
 
 
-def _open_block(path: Path, filter_by_keys: dict[str, Any], index_dir: str) -> xr.DataArray:
-    kwargs = {"filter_by_keys": filter_by_keys, "indexpath": f"{index_dir}/{abs(hash(str(path)))}.{{short_hash}}.idx"}
-    try:
-        with xr.open_dataset(
-            path, engine="cfgrib", backend_kwargs={**kwargs, "errors": "raise"}, decode_timedelta=True
-        ) as ds:
-            names = list(ds.data_vars)
-            if len(names) != 1:
-                raise InputFileError(path, f"messages {filter_by_keys} give {len(names)} variables {names}, expected 1")
-            return ds[names[0]].load()
-    except InputFileError:
-        raise
-    except Exception as exc:  # cfgrib / ecCodes errors have many types
-        raise InputFileError(path, f"cannot decode messages {filter_by_keys}: {type(exc).__name__}: {exc}") from exc
+def file_decoders(scans: Mapping[Path, Sequence[GribMessage]], options: ReadOptions) -> dict[Path, str]:
+    """The decoder of each scanned file (:func:`._direct.choose_decoder`, honouring ``options.decoder``)."""
+    return {path: choose_decoder(messages, options.decoder, path) for path, messages in scans.items()}
 
 
-def _to_records(block: xr.DataArray, spec: GribField, path: Path, messages: list[GribMessage]) -> xr.DataArray | None:
-    """Block of one file → dims (step, [level], geo) with one step record per message time (None: no level kept)."""
-    level_type = messages[0].type_of_level
-    if spec.pressure:
-        if level_type not in block.dims:
-            block = block.expand_dims(level_type)
-        hpa = block[level_type].values / (100.0 if level_type == "isobaricInPa" else 1.0)
-        keep = np.isclose(hpa, np.round(hpa)) & (hpa >= 1)
-        if not keep.all():
-            logger.info("%s: %s levels below 1 hPa or not whole hPa skipped: %s", path, spec.name, hpa[~keep])
-        if not keep.any():
-            return None
-        block = block.isel({level_type: keep}).assign_coords({level_type: np.round(hpa[keep]).astype("int64")})
-        block = block.rename({level_type: LEVEL})
-    for dim in ("time", "step"):
-        if dim not in block.dims:
-            block = block.expand_dims(dim)
-    if "number" in block.dims:
-        raise InputFileError(path, f"field {spec.name}: ensemble dimension in one hypercube")
-    geo = ("y", "x") if "y" in block.dims else (LATITUDE, LONGITUDE)
-    if not set(geo) <= set(block.dims):
-        raise InputFileError(path, f"field {spec.name}: grid not decoded to latitude/longitude (dims {block.dims})")
-    rest = [LEVEL] if spec.pressure else []
-    block = block.transpose("time", "step", *rest, *geo)
-    times, steps = np.meshgrid(block["time"].values, block["step"].values, indexing="ij")
-    present = {(m.init_time, np.timedelta64(m.end_minutes, "m").astype("timedelta64[ns]")) for m in messages}
-    wanted = np.array([(t, s) in present for t, s in zip(times.ravel(), steps.ravel(), strict=True)])
-    values = block.values.reshape((-1, *block.shape[2:]))[wanted]
-    coords = {c: block[c] for c in block.coords if set(block[c].dims) <= set(geo) and block[c].dims}
-    coords.update({LEVEL: block[LEVEL]} if spec.pressure else {})
-    coords.update(
-        {
-            STEP: steps.ravel()[wanted],
-            RECORD_INIT: (STEP, times.ravel()[wanted]),
-            RECORD_FILE: (STEP, np.full(int(wanted.sum()), str(path), dtype=object)),
-        }
-    )
-    return xr.DataArray(values, dims=(STEP, *rest, *geo), coords=coords)
+def decoder_attr(scans: Mapping[Path, Sequence[GribMessage]], options: ReadOptions) -> str:
+    """The ``decoder`` attribute of a GRIB file set: ``eccodes-direct``, ``cfgrib`` or both joined by ``+``."""
+    return decoder_label(list(file_decoders(scans, options).values()))
 
 
 def read_grib_fields(
@@ -207,6 +165,7 @@ def read_grib_fields(
     """
     raws: list[RawField] = []
     done: set[str] = set()
+    decoders = file_decoders(scans, options)
     with tempfile.TemporaryDirectory(prefix="vnaqi-cfgrib-") as index_dir:
         for spec in fields:
             if spec.name in done or not options.wants(spec.name):
@@ -220,7 +179,7 @@ def read_grib_fields(
             for path, messages in per_file.items():
                 messages = _check_messages(spec, path, messages)
                 units.update(m.units for m in messages)
-                block = _read_file(spec, path, messages, index_dir, options)
+                block = _read_file(spec, path, messages, index_dir, options, decoders[path])
                 if block is None:
                     continue
                 blocks.append(block)
@@ -249,9 +208,9 @@ def read_grib_fields(
 
 
 def _read_file(
-    spec: GribField, path: Path, messages: list[GribMessage], index_dir: str, options: ReadOptions
+    spec: GribField, path: Path, messages: list[GribMessage], index_dir: str, options: ReadOptions, decoder: str
 ) -> xr.DataArray | None:
-    """One file's messages of ``spec``: one cfgrib open per level type (and window start)."""
+    """One file's messages of ``spec``: one block per level type (and window start), by ``decoder``."""
     parts = []
     for level_type in sorted({m.type_of_level for m in messages}):
         subset = [m for m in messages if m.type_of_level == level_type]
@@ -262,7 +221,10 @@ def _read_file(
         if subset[0].step_type in ("accum", "avg"):  # a file may hold several windows ending at one step
             starts = sorted({m.start_minutes for m in subset})
             groups = [({**keys, "startStep": s // 60}, [m for m in subset if m.start_minutes == s]) for s in starts]
-        blocks = [_to_records(_open_block(path, k, index_dir), spec, path, g) for k, g in groups]
+        if decoder == DIRECT:
+            blocks = [decode_block(path, g, spec.name, spec.pressure) for _, g in groups]
+        else:
+            blocks = [cfgrib_block(path, k, index_dir, g, spec.name, spec.pressure) for k, g in groups]
         blocks = [b for b in blocks if b is not None]
         if not blocks:
             continue

@@ -68,6 +68,9 @@ class GribMessage:
     constituent_type: int | None = None
     uv_relative_to_grid: bool = False
     pv: tuple[float, ...] = ()
+    template: int | None = None
+    """GRIB2 product definition template number (None in GRIB1)."""
+    scanning_mode: int | None = None
 
     @property
     def step_hours(self) -> str:
@@ -168,11 +171,18 @@ def _message(handle: int, index: int, offset: int) -> GribMessage:
         constituent_type=_get(handle, "constituentType"),
         uv_relative_to_grid=bool(int(flags) & 8) if grid_type not in REGULAR_GRIDS else False,
         pv=pv,
+        template=_get(handle, "productDefinitionTemplateNumber") if _get(handle, "edition") == 2 else None,
+        scanning_mode=_get(handle, "scanningMode"),
     )
 
 
-def scan_grib(path: Path) -> tuple[GribMessage, ...]:
+def scan_grib(path: Path, *, octets: bool = True) -> tuple[GribMessage, ...]:
     """Headers of every message of a GRIB file.
+
+    With ``octets`` (default) a GRIB 2 message whose parameter, grid and context were already described
+    in the file is described from its octets (:mod:`._fastscan`, ~100 times faster); the result is the same
+    as with ecCodes keys for every message (``octets=False``), which is also used whenever the file's
+    framing is not plain (truncation, corruption).
 
     Raises
     ------
@@ -185,6 +195,12 @@ def scan_grib(path: Path) -> tuple[GribMessage, ...]:
         raise InputFileError(
             path, f"not a GRIB file ({'NetCDF' if kind == 'netcdf' else 'no GRIB message at its start'})"
         )
+    if octets:
+        from met_inputs.sources._fastscan import scan_octets  # it describes new messages with _message
+
+        found = scan_octets(path, _message)
+        if found:
+            return found
     messages: list[GribMessage] = []
     with open(path, "rb") as handle_file:
         while True:

@@ -39,7 +39,7 @@ from configs.errors import InputFileError
 from configs.schema import CF_STANDARD_NAMES, LEVEL, STEP
 from met_inputs.sources._contract import DEFAULT_OPTIONS, ReadOptions, build_dataset
 from met_inputs.sources._fields import RECORD_INIT, RawField
-from met_inputs.sources._gribread import GribField, read_grib_fields
+from met_inputs.sources._gribread import GribField, decoder_attr, read_grib_fields
 from met_inputs.sources._ncread import concat_raws, netcdf_raw, open_netcdf
 from met_inputs.sources._scan import GribMessage, file_kind, scan_files
 from met_inputs.sources._units import air_density, convert, needs_air_density
@@ -196,16 +196,18 @@ def open_source(
     if kinds == {"netcdf"}:
         raws, aux = _netcdf_raws(paths, options)
         pv: tuple[float, ...] = ()
+        attrs: dict[str, str] = {}
     elif kinds == {"grib"}:
         scans = scan_files(paths)
         raws = read_grib_fields(fields, scans, options)
-        aux_options = ReadOptions(area=options.area)
+        aux_options = ReadOptions(area=options.area, decoder=options.decoder)
         aux = {r.name: r for r in read_grib_fields(AUX_FIELDS, scans, aux_options)} if raws else {}
         pv = next((m.pv for msgs in scans.values() for m in msgs if _is_hybrid_with_pv(m)), ())
+        attrs = {"decoder": decoder_attr(scans, options)}
     else:
         raise InputFileError(paths[0], f"a CTM file set must be all GRIB or all NetCDF (found {sorted(kinds)})")
     _to_concentration(raws, aux, options, pv)
-    return build_dataset(raws, paths=paths, convention=CONVENTION, options=options)
+    return build_dataset(raws, paths=paths, convention=CONVENTION, options=options, attrs=attrs)
 
 
 def _is_hybrid_with_pv(message: GribMessage) -> bool:

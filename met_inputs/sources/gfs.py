@@ -36,7 +36,7 @@ import xarray as xr
 
 from met_inputs.gribwrite import NCEP_PARAMETERS
 from met_inputs.sources._contract import DEFAULT_OPTIONS, ReadOptions, build_dataset
-from met_inputs.sources._gribread import PRESSURE_LEVEL_TYPES, GribField, read_grib_fields
+from met_inputs.sources._gribread import PRESSURE_LEVEL_TYPES, GribField, decoder_attr, read_grib_fields
 from met_inputs.sources._scan import scan_files
 
 CONVENTION: Final = "gfs"
@@ -96,4 +96,5 @@ def open_source(
     """
     scans = scan_files(paths)
     raws = read_grib_fields(fields, scans, options)
-    return build_dataset(raws, paths=list(scans), convention=CONVENTION, options=options, attrs={"centre": "kwbc"})
+    attrs = {"centre": "kwbc", "decoder": decoder_attr(scans, options)}
+    return build_dataset(raws, paths=list(scans), convention=CONVENTION, options=options, attrs=attrs)

@@ -31,7 +31,7 @@ from typing import Final
 import xarray as xr
 
 from met_inputs.sources._contract import DEFAULT_OPTIONS, ReadOptions, build_dataset
-from met_inputs.sources._gribread import PRESSURE_LEVEL_TYPES, GribField, read_grib_fields
+from met_inputs.sources._gribread import PRESSURE_LEVEL_TYPES, GribField, decoder_attr, read_grib_fields
 from met_inputs.sources._scan import scan_files
 
 CONVENTION: Final = "ifs"
@@ -96,5 +96,9 @@ def open_source(
         paths=list(scans),
         convention=CONVENTION,
         options=options,
-        attrs={"centre": ", ".join(centres), "grib_edition": ", ".join(editions)},
+        attrs={
+            "centre": ", ".join(centres),
+            "grib_edition": ", ".join(editions),
+            "decoder": decoder_attr(scans, options),
+        },
     )
