@@ -120,7 +120,9 @@ def _align_steps(fields: dict[str, xr.DataArray], raws: dict[str, RawField]) -> 
                 f"field {raws[name].label} has no data for step(s) {hours} h that field(s) {', '.join(others)} have: "
                 "mismatched steps (a file or message is missing)",
             )
-    return {n: d.reindex({STEP: all_steps}) for n, d in fields.items()}
+    return {
+        n: d if np.array_equal(d[STEP].values, all_steps) else d.reindex({STEP: all_steps}) for n, d in fields.items()
+    }
 
 
 def _align_levels(fields: dict[str, xr.DataArray], raws: dict[str, RawField], wanted) -> dict[str, xr.DataArray]:
@@ -148,7 +150,10 @@ def _normalise_grid(data: xr.DataArray) -> xr.DataArray:
     if data[LATITUDE].ndim == 2:
         return data
     order = {c: np.argsort(data[c].values, kind="stable") for c in (LATITUDE, LONGITUDE)}
-    moves = {c: o for c, o in order.items() if (o != np.arange(o.size)).any()}
+    moves: dict[str, np.ndarray | slice] = {c: o for c, o in order.items() if (o != np.arange(o.size)).any()}
+    for c, o in list(moves.items()):
+        if (o == np.arange(o.size)[::-1]).all():
+            moves[c] = slice(None, None, -1)  # a plain reversal (north→south rows): a view, not a copy
     if moves:  # one reordering of the values, as sortby(latitude).sortby(longitude) gives them
         data = data.isel(moves)
     duplicated = pd.Index(data[LONGITUDE].values).duplicated()

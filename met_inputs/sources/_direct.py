@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import mmap
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -58,6 +60,12 @@ def direct_problem(messages: Sequence[GribMessage]) -> str | None:
     if any(m.template not in DIRECT_TEMPLATES or m.ensemble_member != 0 for m in messages):
         return f"product template(s) {sorted({str(m.template) for m in messages})} or ensemble members"
     return None
+
+
+DECODE_THREADS = 4
+"""At most this many threads decode the messages of one block (fewer on fewer cores)."""
+MESSAGES_PER_THREAD = 8
+"""Blocks with fewer messages per thread than this are decoded on one thread."""
 
 
 def choose_decoder(messages: Sequence[GribMessage], decoder: str, path: Path | None = None) -> Decoder:
@@ -131,18 +139,29 @@ def decode_block(path: Path, messages: Sequence[GribMessage], label: str, pressu
             eccodes.codes_release(first)
         shape = (len(records), *((len(level_at),) if pressure else ()), nj, ni)
         values = np.full(shape, np.nan, dtype=np.float32)
-        for m in messages:
-            if pressure and m.level not in level_at:
-                continue
-            slot = (record_at[(m.init_time, m.end_minutes)], *((level_at[m.level],) if pressure else ()))
-            handle = _handle(buffer, m)
-            try:
-                if m.n_missing:
-                    eccodes.codes_set_double(handle, "missingValue", _MISSING)
-                values[slot] = eccodes.codes_get_values(handle).reshape(nj, ni)
-            finally:
-                eccodes.codes_release(handle)
-    values[values == _MISSING] = np.nan
+        wanted = [m for m in messages if not pressure or m.level in level_at]
+
+        def decode(chunk: Sequence[GribMessage]) -> None:
+            for m in chunk:
+                slot = (record_at[(m.init_time, m.end_minutes)], *((level_at[m.level],) if pressure else ()))
+                handle = _handle(buffer, m)
+                try:
+                    if m.n_missing:
+                        eccodes.codes_set_double(handle, "missingValue", _MISSING)
+                    values[slot] = eccodes.codes_get_values(handle).reshape(nj, ni)
+                finally:
+                    eccodes.codes_release(handle)
+
+        # ecCodes is built thread-safe (ECCODES_THREADS) and its calls release the GIL: decode the
+        # messages of a block on the machine's cores; each message fills its own slot of ``values``.
+        workers = min(DECODE_THREADS, os.cpu_count() or 1, max(1, len(wanted) // MESSAGES_PER_THREAD))
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(decode, [wanted[i::workers] for i in range(workers)]))
+        else:
+            decode(wanted)
+    if any(m.n_missing for m in messages):
+        values[values == _MISSING] = np.nan
     coords: dict[str, Any] = {LATITUDE: latitude, LONGITUDE: longitude}
     if levels is not None:
         coords[LEVEL] = levels[1]

@@ -12,7 +12,7 @@ import xarray as xr
 from configs.errors import InputFileError
 from configs.schema import CF_STANDARD_NAMES, CTM_VARIABLES, NWP_CF_ATTRIBUTES, NWP_VARIABLES, POLLUTANT_LABELS, STEP
 from met_inputs.sources._accum import DeaccumulationError, deaccumulate
-from met_inputs.sources._units import check_plausible, convert
+from met_inputs.sources._units import canonical_units, check_plausible, convert
 
 Kind = Literal["instant", "accum", "avg"]
 
@@ -55,8 +55,11 @@ class RawField:
 
 def check_not_empty(raw: RawField) -> None:
     """Raise when a step (and level) of ``raw`` is entirely missing (NaN / bitmap everywhere)."""
-    geo = raw.data.dims[-2:] if raw.data.ndim >= 3 else raw.data.dims[-1:]
-    empty = raw.data.isnull().all(dim=list(geo))
+    n_geo = 2 if raw.data.ndim >= 3 else 1
+    values = np.asarray(raw.data.values, dtype=float) if raw.data.dtype.kind not in "fc" else raw.data.values
+    # fmax ignores NaN, so a slice is all-NaN exactly when its fmax is NaN: one pass, no boolean copy
+    slice_max = np.fmax.reduce(values.reshape(*values.shape[:-n_geo], -1), axis=-1)
+    empty = xr.DataArray(np.isnan(slice_max), dims=raw.data.dims[:-n_geo])
     if not bool(empty.any()):
         return
     where = np.argwhere(np.asarray(empty.values))[0]
@@ -91,7 +94,10 @@ def finish_field(raw: RawField, density: xr.DataArray | float | None = None) -> 
     path = Path(str(data[RECORD_FILE].values[0]))
     check_not_empty(raw)
     convert_to = "J m-2" if (raw.kind == "accum" and target == "W m-2") else target
-    converted = convert(data, raw.units, convert_to, path=path, field=raw.label, density=density)
+    if raw.kind == "instant" and raw.units and canonical_units(raw.units) == convert_to:
+        converted = data  # already in the canonical unit: spare a float64 round trip of the whole field
+    else:
+        converted = convert(data, raw.units, convert_to, path=path, field=raw.label, density=density)
     attrs = _attributes(raw)
     if raw.kind in ("accum", "avg"):
         assert raw.starts is not None
@@ -113,7 +119,7 @@ def finish_field(raw: RawField, density: xr.DataArray | float | None = None) -> 
         converted = converted.clip(0.0, 1.0)
     elif raw.name in CTM_VARIABLES:
         converted = converted.clip(min=0.0)  # numerical noise of the model (e.g. EAC4 pm2p5 -0.0009)
-    out = converted.astype("float32")
+    out = converted.astype("float32", copy=False)
     out.attrs = attrs
     return out.drop_vars([RECORD_FILE, RECORD_INIT], errors="ignore")
 

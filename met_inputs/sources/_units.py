@@ -211,10 +211,14 @@ PLAUSIBLE_RANGE: Final[dict[str, tuple[float, float]]] = {
 def check_plausible(data: xr.DataArray, name: str, units: str, *, path: Path, field: str) -> None:
     """Raise when values lie outside the plausible range of ``name`` (e.g. °C labelled K)."""
     low, high = PLAUSIBLE_RANGE.get(name, (-1.0, 1e6))
-    values = np.asarray(data.values, dtype=float)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+    values = np.asarray(data.values).ravel()
+    if values.size == 0:
         return
+    # fmin/fmax ignore NaN and copy nothing: the common, plausible case costs two passes
+    vmin, vmax = np.fmin.reduce(values), np.fmax.reduce(values)
+    if np.isnan(vmin) or (vmin >= low and vmax <= high and np.isfinite(vmin) and np.isfinite(vmax)):
+        return
+    finite = values[np.isfinite(values)].astype(float)
     bad = (finite < low) | (finite > high)
     if bad.any():
         raise InputFileError(
