@@ -142,40 +142,34 @@ class ProfileOverride(BaseModel):
         return self
 
 
-class TetConfig(BaseModel):
-    """The Tết (Lunar New Year) block: traffic and industry slow down for about a week."""
+class _SectorFactors(BaseModel):
+    """A ``factors`` mapping of GNFR sector → non-negative multiplier (validated once for all users)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    factors: dict[str, float] = Field(default_factory=dict, description="Multiplier per sector.")
+
+    @field_validator("factors")
+    @classmethod
+    def _known(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_sectors(value)
+        if any(v < 0 for v in value.values()):
+            raise ValueError(f"factors must be >= 0, got {value}")
+        return value
+
+
+class TetConfig(_SectorFactors):
+    """The Tết (Lunar New Year) block: traffic and industry slow down for about a week."""
 
     days_before: int = Field(default=2, ge=0, le=10, description="Block days before Tết day 1 (years not in file).")
     days_after: int = Field(default=4, ge=0, le=15, description="Block days after Tết day 1 (years not in file).")
-    factors: dict[str, float] = Field(default_factory=dict, description="Multiplier per sector on block days.")
-
-    @field_validator("factors")
-    @classmethod
-    def _known(cls, value: dict[str, float]) -> dict[str, float]:
-        _check_sectors(value)
-        if any(v < 0 for v in value.values()):
-            raise ValueError(f"factors must be >= 0, got {value}")
-        return value
 
 
-class NewYearEveConfig(BaseModel):
+class NewYearEveConfig(_SectorFactors):
     """Fireworks, incense and votive-paper burning on the night of Giao thừa (lunar New Year's Eve)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     start_hour: int = Field(default=22, ge=0, le=23, description="Local hour the spike starts on the eve.")
     end_hour: int = Field(default=2, ge=0, le=23, description="Local hour the spike ends on Tết day 1.")
-    factors: dict[str, float] = Field(default_factory=dict, description="Multiplier per sector in the spike.")
-
-    @field_validator("factors")
-    @classmethod
-    def _known(cls, value: dict[str, float]) -> dict[str, float]:
-        _check_sectors(value)
-        if any(v < 0 for v in value.values()):
-            raise ValueError(f"factors must be >= 0, got {value}")
-        return value
 
 
 class HolidayConfig(BaseModel):
