@@ -184,3 +184,28 @@ def test_cli_extract_without_inputs_says_what_to_do(tmp_path):
                                       "--home", str(tmp_path)])
     assert result.exit_code == 2
     assert "vnaqi inputs fetch" in result.output
+
+
+def test_real_cams_reanalysis_through_the_entry_point(shared_data, tmp_path):
+    """EAC4 over Milan as a local CTM source: ctm_pm25 at a station equals a hand bilinear interpolation."""
+    import xarray as xr
+
+    src = shared_data / "cams_eac4_milan" / "cams_global_reanalysis_concentrations_2010.nc"
+    folder = tmp_path / "inputs" / "2010-01-01T00Z" / "eac4"
+    folder.mkdir(parents=True)
+    (folder / src.name).symlink_to(src)
+    cfg = SourcesConfig.model_validate(
+        {"sources": [{"name": "eac4", "role": "ctm", "kind": "local", "path_pattern": str(src),
+                      "area": [47, 8, 44, 12]}]}
+    )
+    milan = station("it-milan", 45.4642, 9.19)
+    cube, report = build_station_cube(HomeLayout(tmp_path), pd.Timestamp("2010-01-01T00:00Z"), [milan], cfg, leads=6)
+    assert report.used("ctm").name == "eac4"
+    with xr.open_dataset(src) as raw:
+        pm = raw["pm2p5"].sel(time="2010-01-01T03:00")  # 3-hourly: lead 3
+        lat0, lat1, lon0, lon1 = 45.0, 45.75, 9.0, 9.75
+        fy, fx = (45.4642 - lat0) / (lat1 - lat0), (9.19 - lon0) / (lon1 - lon0)
+        corners = [float(pm.sel(latitude=la, longitude=lo)) for la in (lat0, lat1) for lo in (lon0, lon1)]
+        expected = (corners[0] * (1 - fy) * (1 - fx) + corners[1] * (1 - fy) * fx
+                    + corners[2] * fy * (1 - fx) + corners[3] * fy * fx)
+    assert cube.sel(station="it-milan")["ctm_pm25"].sel(lead=3).item() == pytest.approx(expected, rel=1e-4)
