@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from configs import CONFIG_DIR
+from configs.yamlfile import load_model
 
 logger = logging.getLogger(__name__)
 
@@ -94,16 +94,7 @@ class NetworkConfigError(ValueError):
 
 def load_network(path: Path) -> Network:
     """Read and validate one network YAML file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise NetworkConfigError(f"{path}: network file not found") from exc
-    except yaml.YAMLError as exc:
-        raise NetworkConfigError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        return Network.model_validate(raw)
-    except ValidationError as exc:
-        raise NetworkConfigError(f"{path}: invalid network: {exc}") from exc
+    return load_model(path, Network, NetworkConfigError, "network")
 
 
 class StationRegistry:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from configs import CONFIG_DIR
+from configs.yamlfile import load_model
 
 SOURCES_FILE = CONFIG_DIR / "sources.yaml"
 
@@ -93,13 +93,4 @@ def load_sources(path: Path | None = None, home: Path | None = None) -> SourcesC
     """``path``, else ``<home>/sources.yaml`` if it exists, else the packaged default."""
     if path is None:
         path = home / "sources.yaml" if home is not None and (home / "sources.yaml").is_file() else SOURCES_FILE
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SourcesConfigError(f"{path}: sources file not found") from exc
-    except yaml.YAMLError as exc:
-        raise SourcesConfigError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        return SourcesConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise SourcesConfigError(f"{path}: invalid sources: {exc}") from exc
+    return load_model(path, SourcesConfig, SourcesConfigError, "sources")

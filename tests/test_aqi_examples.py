@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from vn_aqi_table2 import INDEX_LEVELS, TABLE_2
 
 from configs.schema import STATION, TIME
 from forecast.aqi import (
@@ -50,20 +51,12 @@ def local_day(result: xr.Dataset, date: str) -> xr.Dataset:
 
 
 def test_breakpoint_rows_are_table_2_of_the_decision() -> None:
-    expected = {
-        ("o3", "1h"): [0, 160, 200, 300, 400, 800, 1000, 1200],
-        ("o3", "8h"): [0, 100, 120, 170, 210, 400],
-        ("co", "1h"): [0, 10000, 30000, 45000, 60000, 90000, 120000, 150000],
-        ("so2", "1h"): [0, 125, 350, 550, 800, 1600, 2100, 2630],
-        ("no2", "1h"): [0, 100, 200, 700, 1200, 2350, 3100, 3850],
-        ("pm10", "1h"): [0, 50, 150, 250, 350, 420, 500, 600],
-        ("pm25", "1h"): [0, 25, 50, 80, 150, 250, 350, 500],
-    }
+    expected = TABLE_2
     assert set(BREAKPOINTS) == set(expected)
     for key, concentrations in expected.items():
         row = BREAKPOINTS[key]
         np.testing.assert_array_equal(row.concentration, concentrations)
-        np.testing.assert_array_equal(row.index, [0, 50, 100, 150, 200, 300, 400, 500][: len(concentrations)])
+        np.testing.assert_array_equal(row.index, INDEX_LEVELS[: len(concentrations)])
         assert not row.concentration.flags.writeable
 
 

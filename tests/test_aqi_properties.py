@@ -19,18 +19,11 @@ from configs.schema import PM_POLLUTANTS, POLLUTANTS, STATION, TIME
 from forecast.aqi import daily_aqi, hourly_aqi, nowcast, round_half_up
 
 TZ = "Asia/Ho_Chi_Minh"
+from vn_aqi_table2 import TABLE_2  # noqa: E402
+
 FAST = settings(max_examples=80, deadline=None)
 
 LEVELS = [0, 50, 100, 150, 200, 300, 400, 500]
-TABLE_2 = {
-    ("o3", "1h"): [0, 160, 200, 300, 400, 800, 1000, 1200],
-    ("o3", "8h"): [0, 100, 120, 170, 210, 400],
-    ("co", "1h"): [0, 10000, 30000, 45000, 60000, 90000, 120000, 150000],
-    ("so2", "1h"): [0, 125, 350, 550, 800, 1600, 2100, 2630],
-    ("no2", "1h"): [0, 100, 200, 700, 1200, 2350, 3100, 3850],
-    ("pm10", "1h"): [0, 50, 150, 250, 350, 420, 500, 600],
-    ("pm25", "1h"): [0, 25, 50, 80, 150, 250, 350, 500],
-}
 
 
 # --- brute-force references ----------------------------------------------------------------------
