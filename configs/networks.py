@@ -189,3 +189,11 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def registry_for_home(home_networks: Path | None = None) -> StationRegistry:
+    """Packaged networks plus any ``*.yaml`` in ``home_networks`` (a home's ``networks`` folder)."""
+    networks = [load_network(p) for p in sorted(NETWORK_DIR.glob("*.yaml"))]
+    if home_networks is not None and home_networks.is_dir():
+        networks += [load_network(p) for p in sorted(home_networks.glob("*.yaml"))]
+    return StationRegistry(networks)

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from configs.errors import InputFileError
-from configs.networks import NETWORK_DIR, NetworkConfigError, StationRegistry
+from configs.networks import NetworkConfigError, StationRegistry
 from configs.settings import HOME_ENV, HomeLayout, resolve_home
 
 HomeOption = Annotated[
@@ -40,12 +40,9 @@ def home_layout(home: Path | None) -> HomeLayout:
 
 def station_registry(layout: HomeLayout) -> StationRegistry:
     """Packaged networks plus any ``<home>/networks/*.yaml`` of this installation."""
-    from configs.networks import load_network
+    from configs.networks import registry_for_home
 
-    networks = [load_network(p) for p in sorted(NETWORK_DIR.glob("*.yaml"))]
-    if layout.networks.is_dir():
-        networks += [load_network(p) for p in sorted(layout.networks.glob("*.yaml"))]
-    return StationRegistry(networks)
+    return registry_for_home(layout.networks)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
