@@ -1,0 +1,142 @@
+"""LightGBM corrector: determinism, time-ordered validation, quantiles, blend, save/load (synthetic data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.spec import FeatureSpec
+from features.table import build_feature_table
+from forecast.corrector import CorrectorModel, FeatureMismatchError, from_target, to_target
+from training.hindcast import chunks, predict_table, rolling_issue_times
+from training.lightgbm import BoosterSettings, TrainingDataError, conformal_offsets, fit_blend_weights, fit_corrector
+from tests.feature_helpers import synthetic_inputs
+
+SMALL = BoosterSettings(
+    max_rounds=60, quantile_max_rounds=40, num_leaves=15, quantile_num_leaves=7, min_data_in_leaf=20,
+    early_stopping_rounds=10, num_threads=1,
+)
+
+
+@pytest.fixture(scope="module")
+def tables():
+    inputs = synthetic_inputs(days=75, stations=2)
+    spec = FeatureSpec(met_mode="perfect", emission_factors=False)
+    train = build_feature_table(inputs, pd.date_range("2016-01-10", "2016-02-20", freq="12h", tz="UTC"), spec)
+    valid = build_feature_table(inputs, pd.date_range("2016-02-24", "2016-03-10", freq="12h", tz="UTC"), spec)
+    return spec, train, valid
+
+
+@pytest.fixture(scope="module")
+def fitted(tables):
+    spec, train, valid = tables
+    return fit_corrector(train, valid, "pm25", spec, settings=SMALL)
+
+
+def test_fit_is_deterministic(tables, fitted):
+    spec, train, valid = tables
+    again, _ = fit_corrector(train, valid, "pm25", spec, settings=SMALL)
+    pd.testing.assert_frame_equal(fitted[0].predict(valid), again.predict(valid))
+
+
+def test_quantiles_never_cross_and_are_never_negative(tables, fitted):
+    predicted = fitted[0].predict(tables[2])
+    assert (predicted["q10"] <= predicted["q50"]).all() and (predicted["q50"] <= predicted["q90"]).all()
+    assert (predicted[["forecast", "q10", "q50", "q90"]] >= 0).all().all()
+
+
+def test_model_beats_persistence_on_the_synthetic_validation_block(tables, fitted):
+    valid = tables[2]
+    predicted = fitted[0].predict(valid)
+    known = valid["pm25_observed"].notna()
+    rmse = np.sqrt(np.mean((predicted["forecast"][known] - valid["pm25_observed"][known]) ** 2))
+    rmse_persistence = np.sqrt(np.mean((valid["pm25_mean_24h"][known] - valid["pm25_observed"][known]) ** 2))
+    assert rmse < 0.8 * rmse_persistence
+
+
+def test_interval_is_calibrated_on_the_validation_block(tables, fitted):
+    valid = tables[2]
+    predicted = fitted[0].predict(valid)
+    known = valid["pm25_observed"].notna()
+    inside = (valid["pm25_observed"] >= predicted["q10"]) & (valid["pm25_observed"] <= predicted["q90"])
+    assert 0.75 <= inside[known].mean() <= 0.9
+
+
+def test_validation_block_must_follow_training(tables):
+    spec, train, valid = tables
+    with pytest.raises(TrainingDataError, match="must follow the training period"):
+        fit_corrector(valid, train, "pm25", spec, settings=SMALL)
+
+
+def test_too_short_validation_is_refused(tables):
+    spec, train, valid = tables
+    with pytest.raises(TrainingDataError, match="too short|fewer than"):
+        fit_corrector(train, valid.iloc[:50], "pm25", spec, settings=SMALL)
+
+
+def test_pollutant_without_observations_is_refused(tables):
+    spec, train, valid = tables
+    with pytest.raises(TrainingDataError, match="no column 'o3_observed'|fewer than"):
+        fit_corrector(train, valid, "o3", spec, settings=SMALL)
+
+
+def test_save_and_load_give_identical_predictions(tmp_path, tables, fitted):
+    model = fitted[0]
+    model.save(tmp_path / "m")
+    loaded = CorrectorModel.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(model.predict(tables[2]), loaded.predict(tables[2]))
+    with pytest.raises(FileExistsError):
+        model.save(tmp_path / "m")
+
+
+def test_a_table_from_another_feature_set_is_refused(tables, fitted):
+    with pytest.raises(FeatureMismatchError, match="t2m"):
+        fitted[0].predict(tables[2].drop(columns=["t2m"]))
+
+
+def test_ratio_transform_round_trips():
+    base = np.array([0.0, 20.0, 300.0])
+    y = np.array([5.0, 40.0, 100.0])
+    np.testing.assert_allclose(from_target(to_target(y, base, "ratio"), base, "ratio"), y)
+    np.testing.assert_allclose(from_target(to_target(y, base, "difference"), base, "difference"), y)
+
+
+def test_blend_weights_choose_climatology_where_the_model_has_no_skill():
+    rng = np.random.default_rng(1)
+    observed = rng.normal(50, 10, 3000)
+    clim = np.full(3000, 50.0)
+    block = np.repeat([0, 1, 2], 1000)
+    model = np.where(block == 0, observed + rng.normal(0, 1, 3000), rng.normal(50, 30, 3000))
+    weights = fit_blend_weights(model, clim, observed, block)
+    assert weights[0] >= 0.95 and weights[2] <= 0.2
+
+
+def test_conformal_offsets_reach_80_percent_coverage():
+    rng = np.random.default_rng(2)
+    observed = rng.normal(0, 1, 3000)
+    block = np.repeat([0, 1, 2], 1000)
+    q10, q90 = np.full(3000, -0.5), np.full(3000, 0.5)  # far too narrow
+    offsets = conformal_offsets(q10, q90, observed, block)
+    covered = (observed >= q10 - np.take(offsets, block)) & (observed <= q90 + np.take(offsets, block))
+    assert all(o > 0 for o in offsets) and 0.79 <= covered.mean() <= 0.82
+
+
+def test_rolling_issue_times_and_chunks():
+    times = rolling_issue_times("2016-03-01", "2016-03-03", hours=(0,))
+    assert list(times.strftime("%Y-%m-%dT%H")) == ["2016-03-01T00", "2016-03-02T00", "2016-03-03T00"]
+    assert len(rolling_issue_times("2016-03-01", "2016-03-31")) == 62
+    assert [len(c) for c in chunks(rolling_issue_times("2016-03-01", "2016-03-31"), 10)] == [20, 20, 20, 2]
+    with pytest.raises(ValueError, match="before it starts"):
+        rolling_issue_times("2016-03-02", "2016-03-01")
+    with pytest.raises(ValueError, match="0–23"):
+        rolling_issue_times("2016-03-01", "2016-03-02", hours=(24,))
+
+
+def test_hindcast_rows_have_the_documented_columns(tables, fitted):
+    rows = predict_table({"pm25": fitted[0]}, tables[2])
+    assert list(rows.columns[:10]) == [
+        "issue_time", "station_id", "pollutant", "lead_h", "valid_time", "forecast", "q10", "q50", "q90", "observed"
+    ]
+    assert rows["lead_h"].between(1, 72).all() and str(rows["issue_time"].dt.tz) == "UTC"
+    assert ((rows["valid_time"] - rows["issue_time"]) == pd.to_timedelta(rows["lead_h"].astype(int), unit="h")).all()

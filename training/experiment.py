@@ -1,0 +1,148 @@
+"""From a training result to MLflow: verification of the validation block, plots, metrics, registration."""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from configs.networks import registry_for_home
+from configs.settings import HomeLayout
+from forecast.model_store import TrackingSettings, default_registered_name
+from forecast.verification import VerificationReport, verify
+from forecast.verification.plots import plot_reliability, plot_skill_by_lead
+from training.lightgbm import BoosterSettings
+from training.pipeline import TrainingResult
+from training.tracking import log_corrector_run
+
+logger = logging.getLogger(__name__)
+
+WINDOW_KEYS = {"1-24 h": "lead1_24", "25-48 h": "lead25_48", "49-72 h": "lead49_72"}
+HEADLINE = "rmse_24hmean_mean"
+"""The score promotion compares: mean over the three lead windows of the 24 h-mean RMSE [µg/m³]."""
+
+
+def tz_by_station(home: Path, stations) -> dict[str, str]:
+    """Each station's local time zone (local days of the daily VN_AQI)."""
+    registry = registry_for_home(HomeLayout(Path(home)).networks)
+    return {sid: registry.get(sid).time_zone for sid in stations if sid in registry}
+
+
+def verify_hindcast(table: pd.DataFrame, home: Path) -> VerificationReport:
+    """Verification of a hindcast table, local days in each station's zone."""
+    return verify(table, tz_by_station=tz_by_station(home, table["station_id"].unique()))
+
+
+def _finite(value) -> bool:
+    return value is not None and not pd.isna(value) and math.isfinite(float(value))
+
+
+def pollutant_metrics(report: VerificationReport, pollutant: str) -> dict[str, float]:
+    """Metrics logged per run: window-mean RMSE of the model and references, ratios, categories, coverage."""
+    metrics: dict[str, float] = {}
+    summary = report.summary()
+    for _, row in summary[summary["pollutant"] == pollutant].iterrows():
+        key = WINDOW_KEYS.get(str(row["window"]), str(row["window"]).replace("-", "_").replace(" ", ""))
+        for column in row.index:
+            if column.startswith(("rmse_", "skill_vs_")) and _finite(row[column]):
+                metrics[f"{column}_24hmean_{key}".replace("rmse_forecast", "rmse")] = float(row[column])
+    rmse = [metrics.get(f"rmse_24hmean_{k}") for k in WINDOW_KEYS.values()]
+    if all(_finite(v) for v in rmse):
+        metrics[HEADLINE] = float(np.mean(rmse))
+    categories = report.daily_categories
+    rows = categories[(categories["pollutant"] == pollutant) & (categories["method"] == "forecast")]
+    for _, row in rows.iterrows():
+        for column in ("accuracy", "accuracy_within_1", "pod_ge101", "far_ge101", "csi_ge101", "csi_ge151"):
+            if column in row and _finite(row[column]):
+                metrics[f"aqi_{column}_{row['day']}"] = float(row[column])
+    prob = report.probabilistic
+    rows = prob[(prob["pollutant"] == pollutant) & (prob["group_kind"] == "window")]
+    for _, row in rows.iterrows():
+        key = WINDOW_KEYS.get(str(row["group"]), str(row["group"]))
+        for column in ("coverage_10_90", "crps_quantile"):
+            if _finite(row[column]):
+                metrics[f"{column}_{key}"] = float(row[column])
+    return metrics
+
+
+def headline_score(report: VerificationReport, pollutant: str) -> float:
+    """:data:`HEADLINE` of the model's forecast for ``pollutant`` (NaN when a window has no pairs)."""
+    return pollutant_metrics(report, pollutant).get(HEADLINE, float("nan"))
+
+
+def _pollutant_tables(report: VerificationReport, pollutant: str) -> dict[str, pd.DataFrame]:
+    tables = {}
+    for name, frame in report.to_frames().items():
+        if "pollutant" in frame:
+            frame = frame[frame["pollutant"].isin([pollutant, "all"])]
+        tables[name] = frame
+    tables["summary"] = report.summary().query("pollutant == @pollutant")
+    return tables
+
+
+def log_training(
+    result: TrainingResult,
+    report: VerificationReport,
+    home: Path,
+    tracking: TrackingSettings | None,
+    settings: BoosterSettings,
+    registered_names: dict[str, str] | None = None,
+) -> dict[str, tuple[str, str]]:
+    """Log and register every pollutant's model; returns pollutant → (run id, registered version)."""
+    plan = result.plan
+    out = {}
+    for pollutant, model in result.models.items():
+        with tempfile.TemporaryDirectory(prefix="vnaqi-plots-") as scratch:
+            figures = {
+                "skill_by_lead": plot_skill_by_lead(report.by_lead, pollutant, Path(scratch) / "skill_by_lead.png"),
+                "reliability": plot_reliability(
+                    report.reliability[report.reliability["pollutant"] == pollutant], Path(scratch) / "reliability.png"
+                ),
+            }
+            tables = _pollutant_tables(report, pollutant)
+            tables["valid_hindcast"] = result.valid_hindcast[result.valid_hindcast["pollutant"] == pollutant]
+            fit = result.reports[pollutant]
+            run_id, version = log_corrector_run(
+                tracking,
+                home,
+                model,
+                params={
+                    "model": "lightgbm",
+                    "pollutant": pollutant,
+                    "met_mode": plan.met_mode,
+                    "perfect_prognosis": plan.met_mode in ("perfect", "perturbed"),
+                    "issue_hours": ",".join(str(h) for h in plan.issue_hours),
+                    "lead_stride": plan.lead_stride,
+                    "stations": len(plan.stations),
+                    "base": model.base,
+                    "transform": model.transform,
+                    "booster": asdict(settings),
+                    "best_iterations": fit.best_iterations,
+                    "blend_weights": ",".join(f"{w:.2f}" for w in fit.blend_weights),
+                    "interval_offsets_ugm3": ",".join(f"{o:.1f}" for o in fit.interval_offsets),
+                    "rows_train": fit.rows_train,
+                    "rows_valid": fit.rows_valid,
+                },
+                metrics=pollutant_metrics(report, pollutant),
+                tables=tables,
+                figures=figures,
+                feature_importance=result.feature_importance[pollutant],
+                data_period={
+                    "train_from": f"{plan.train_from:%Y-%m-%d}",
+                    "train_to": f"{plan.train_to:%Y-%m-%d}",
+                    "valid_to": f"{plan.valid_to:%Y-%m-%d}",
+                    "verification_from": f"{plan.train_to + pd.Timedelta(days=1):%Y-%m-%d}",
+                    "verification_to": f"{plan.valid_to:%Y-%m-%d}",
+                },
+                data_hash=result.data_hash,
+                input_example=result.example_rows,
+                registered_name=(registered_names or {}).get(pollutant, default_registered_name(pollutant)),
+                tags={"met_mode": plan.met_mode, "model_family": "lightgbm", "stations": ",".join(plan.stations)},
+            )
+        out[pollutant] = (run_id, version)
+    return out
