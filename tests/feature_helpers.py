@@ -12,8 +12,15 @@ from features.table import FeatureInputs
 
 def station(sid: str, lat: float = 21.02, lon: float = 105.82, tz: str = "Asia/Ho_Chi_Minh", **extra) -> Station:
     return Station(
-        id=sid, name_vi=sid, name_en=sid, latitude=lat, longitude=lon, province="Hà Nội", source="synthetic test",
-        time_zone=tz, **extra,
+        id=sid,
+        name_vi=sid,
+        name_en=sid,
+        latitude=lat,
+        longitude=lon,
+        province="Hà Nội",
+        source="synthetic test",
+        time_zone=tz,
+        **extra,
     )
 
 

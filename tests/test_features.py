@@ -142,5 +142,7 @@ def test_trailing_windows_never_look_ahead(values, hours):
     cut = len(values) // 2
     truncated = array.copy()
     truncated[:, cut + 1 :] = np.nan
-    np.testing.assert_array_equal(trailing_mean(array, hours)[:, : cut + 1], trailing_mean(truncated, hours)[:, : cut + 1])
+    np.testing.assert_array_equal(
+        trailing_mean(array, hours)[:, : cut + 1], trailing_mean(truncated, hours)[:, : cut + 1]
+    )
     np.testing.assert_array_equal(last_valid(array, 24)[0][:, : cut + 1], last_valid(truncated, 24)[0][:, : cut + 1])

@@ -8,9 +8,9 @@ import pytest
 from features.climatology import fit_climatology
 from features.spec import FeatureSpec
 from features.table import build_feature_table
+from tests.feature_helpers import synthetic_inputs
 from training.hindcast import run_hindcast
 from training.lightgbm import BoosterSettings, fit_corrector
-from tests.feature_helpers import synthetic_inputs
 
 distributed = pytest.importorskip("distributed")
 

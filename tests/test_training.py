@@ -9,13 +9,18 @@ import pytest
 from features.spec import FeatureSpec
 from features.table import build_feature_table
 from forecast.corrector import CorrectorModel, FeatureMismatchError, from_target, to_target
+from tests.feature_helpers import synthetic_inputs
 from training.hindcast import chunks, predict_table, rolling_issue_times
 from training.lightgbm import BoosterSettings, TrainingDataError, conformal_offsets, fit_blend_weights, fit_corrector
-from tests.feature_helpers import synthetic_inputs
 
 SMALL = BoosterSettings(
-    max_rounds=60, quantile_max_rounds=40, num_leaves=15, quantile_num_leaves=7, min_data_in_leaf=20,
-    early_stopping_rounds=10, num_threads=1,
+    max_rounds=60,
+    quantile_max_rounds=40,
+    num_leaves=15,
+    quantile_num_leaves=7,
+    min_data_in_leaf=20,
+    early_stopping_rounds=10,
+    num_threads=1,
 )
 
 
@@ -136,7 +141,16 @@ def test_rolling_issue_times_and_chunks():
 def test_hindcast_rows_have_the_documented_columns(tables, fitted):
     rows = predict_table({"pm25": fitted[0]}, tables[2])
     assert list(rows.columns[:10]) == [
-        "issue_time", "station_id", "pollutant", "lead_h", "valid_time", "forecast", "q10", "q50", "q90", "observed"
+        "issue_time",
+        "station_id",
+        "pollutant",
+        "lead_h",
+        "valid_time",
+        "forecast",
+        "q10",
+        "q50",
+        "q90",
+        "observed",
     ]
     assert rows["lead_h"].between(1, 72).all() and str(rows["issue_time"].dt.tz) == "UTC"
     assert ((rows["valid_time"] - rows["issue_time"]) == pd.to_timedelta(rows["lead_h"].astype(int), unit="h")).all()

@@ -58,6 +58,8 @@ class BoosterSettings:
     quantile_learning_rate: float = 0.1
     quantile_num_leaves: int = 31
     quantile_max_rounds: int = 600
+    mean_weight_power: int = 2
+    """Ratio target: the mean booster's weights are (base + c)^power; 2 is the concentration MSE exactly."""
     seed: int = 0
     num_threads: int = 0
 
@@ -183,7 +185,7 @@ def fit_corrector(
     for name, objective, alpha, rounds in jobs:
         if progress:
             progress(f"{pollutant}: {name} booster")
-        power = 2 if objective == "regression" else 1  # squared vs pinball loss in µg/m³
+        power = settings.mean_weight_power if objective == "regression" else 1  # squared vs pinball loss in µg/m³
         train_set = lgb.Dataset(
             train[columns],
             to_target(y_train, base_train, transform),
