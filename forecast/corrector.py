@@ -125,12 +125,11 @@ class CorrectorModel:
         clim = table[clim_column].to_numpy(dtype=float) if clim_column in table else np.full(len(table), np.nan)
         weight = np.asarray(self.blend_weights)[block]
         forecast = np.where(np.isfinite(clim), weight * mean + (1 - weight) * clim, mean)
-        quantiles = np.column_stack(
-            [from_target(self.boosters[q].predict(features), base, self.transform) for q in QUANTILE_NAMES]
-        )
-        offsets = np.asarray(self.interval_offsets)[block]
-        quantiles[:, 0] -= offsets
-        quantiles[:, 2] += offsets
+        raw = np.column_stack([self.boosters[q].predict(features) for q in QUANTILE_NAMES])
+        offsets = np.asarray(self.interval_offsets)[block]  # in the boosters' (transformed) units
+        raw[:, 0] -= offsets
+        raw[:, 2] += offsets
+        quantiles = np.column_stack([from_target(raw[:, k], base, self.transform) for k in range(3)])
         quantiles = np.sort(np.clip(quantiles, 0.0, None), axis=1)  # never cross, never negative
         return pd.DataFrame(
             {

@@ -124,7 +124,7 @@ def log_training(
                     "booster": asdict(settings),
                     "best_iterations": fit.best_iterations,
                     "blend_weights": ",".join(f"{w:.2f}" for w in fit.blend_weights),
-                    "interval_offsets_ugm3": ",".join(f"{o:.1f}" for o in fit.interval_offsets),
+                    "interval_offsets": ",".join(f"{o:.3f}" for o in fit.interval_offsets),
                     "rows_train": fit.rows_train,
                     "rows_valid": fit.rows_valid,
                 },

@@ -132,8 +132,9 @@ def fit_blend_weights(mean: np.ndarray, clim: np.ndarray, observed: np.ndarray, 
 
 
 def conformal_offsets(q10: np.ndarray, q90: np.ndarray, observed: np.ndarray, block: np.ndarray) -> list[float]:
-    """Per lead block, the additive widening [µg/m³] that makes [q10 − o, q90 + o] cover 80 % of the
-    validation observations (negative narrows an interval that was too wide)."""
+    """Per lead block, the additive widening that makes [q10 − o, q90 + o] cover 80 % of the validation
+    observations (negative narrows an interval that was too wide). All in the same units — the boosters'
+    transformed target, so that a ratio interval widens in proportion to the base forecast."""
     offsets = []
     score = np.maximum(q10 - observed, observed - q90)
     for k in range(len(LEAD_BLOCKS)):
@@ -212,8 +213,10 @@ def fit_corrector(
     clim_column = f"{pollutant}_climatology"
     clim = valid[clim_column].to_numpy(dtype=float) if clim_column in valid else np.full(len(valid), np.nan)
     report.blend_weights = fit_blend_weights(mean, clim, y_valid, block)
-    quantiles = {q: from_target(boosters[q].predict(valid[columns]), base_valid, transform) for q in ("q10", "q90")}
-    report.interval_offsets = conformal_offsets(quantiles["q10"], quantiles["q90"], y_valid, block)
+    raw = {q: boosters[q].predict(valid[columns]) for q in ("q10", "q90")}  # transformed units
+    report.interval_offsets = conformal_offsets(
+        raw["q10"], raw["q90"], to_target(y_valid, base_valid, transform), block
+    )
     report.valid_rmse = float(np.sqrt(np.mean((mean - y_valid) ** 2)))
     model = CorrectorModel(
         pollutant=pollutant,
