@@ -98,7 +98,7 @@ def run_case(name: str, case: Case, met: str, pollutants: list[str], home: Path,
     plan = TrainingPlan(
         pollutants=pollutants, stations=stations, met_mode=met,
         train_from=pd.Timestamp(case.train_from, tz="UTC"), train_to=pd.Timestamp(case.train_to, tz="UTC"),
-        valid_to=pd.Timestamp(case.valid_to, tz="UTC"), issue_hours=(0, 12), lead_stride=2,
+        valid_to=pd.Timestamp(case.valid_to, tz="UTC"), issue_hours=(0, 12), lead_stride=3,
     )  # fmt: skip
     started = time.perf_counter()
     result = train(home, plan, settings=settings)

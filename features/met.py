@@ -64,6 +64,10 @@ MET_COLUMNS: tuple[str, ...] = (
     "tp_sum_since_issue",
     "ws10_mean_24h_before_issue",
     "rh2m_mean_24h_before_issue",
+    "ws10_max_since_issue",
+    "wind_v10_min_since_issue",
+    "d2m_min_change_since_issue",
+    "calm_fraction_since_issue",
     "ws10_mean_next_6h",
     "wind_v10_mean_next_6h",
     "rh2m_mean_next_6h",
@@ -183,6 +187,13 @@ def met_at_valid_times(
             out["tp_sum_since_issue"] = mean * leads[None, None, :]
         else:
             out[f"{key}_mean_since_issue"] = mean
+    # extremes since the issue: a burst of strong (northerly) wind or a dry air mass clears pollution
+    out["ws10_max_since_issue"] = np.fmax.accumulate(out["ws10"], axis=2)
+    out["wind_v10_min_since_issue"] = np.fmin.accumulate(out["wind_v10"], axis=2)
+    out["d2m_min_change_since_issue"] = np.fmin.accumulate(out["d2m"], axis=2) - d2m_at_issue
+    calm = np.where(np.isfinite(out["ws10"]), out["ws10"] < 2.0, np.nan)
+    with np.errstate(invalid="ignore"):
+        out["calm_fraction_since_issue"] = np.nancumsum(calm, axis=2) / np.cumsum(np.isfinite(calm), axis=2)
     last_index = issue_index[:, None] + leads.max()
     for key in ("ws10", "wind_v10", "rh2m"):
         out[f"{key}_mean_next_{NEXT_HOURS}h"] = _mean_between(

@@ -69,6 +69,8 @@ def perturb_met(
         out[f"wind_u10{suffix}"] = u * np.cos(turn) + v * np.sin(turn)
         out[f"wind_v10{suffix}"] = -u * np.sin(turn) + v * np.cos(turn)
     out["wind_v10_change_since_issue"] = met["wind_v10_change_since_issue"] + (out["wind_v10"] - met["wind_v10"])
+    out["ws10_max_since_issue"] = met["ws10_max_since_issue"] * wind_factor
+    out["wind_v10_min_since_issue"] = met["wind_v10_min_since_issue"] * wind_factor
     e_p = error("pressure", config.pressure_sd_72h_hpa)
     out["pressure_hpa"] = met["pressure_hpa"] + e_p
     out["pressure_tendency_24h_hpa"] = met["pressure_tendency_24h_hpa"] + e_p
@@ -76,6 +78,7 @@ def perturb_met(
     dew_error = out["d2m"] - met["d2m"]
     for name in ("d2m_change_since_issue", "d2m_mean_change_since_issue", "d2m_change_24h"):
         out[name] = met[name] + dew_error
+    out["d2m_min_change_since_issue"] = met["d2m_min_change_since_issue"] + dew_error
     out["rh2m_change_since_issue"] = met["rh2m_change_since_issue"] + rh_shift
     out["tcc"] = np.clip(met["tcc"] + error("tcc", config.tcc_sd_72h_percent), 0.0, 100.0)
     out["ssrd"] = met["ssrd"] * np.exp(error("ssrd", config.ssrd_sd_72h_relative))

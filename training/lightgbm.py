@@ -47,7 +47,7 @@ class TrainingDataError(ValueError):
 class BoosterSettings:
     """LightGBM settings of the mean and quantile boosters."""
 
-    learning_rate: float = 0.05
+    learning_rate: float = 0.1
     num_leaves: int = 63
     min_data_in_leaf: int = 200
     feature_fraction: float = 0.8
@@ -58,6 +58,8 @@ class BoosterSettings:
     quantile_learning_rate: float = 0.1
     quantile_num_leaves: int = 31
     quantile_max_rounds: int = 600
+    quantile_bagging_fraction: float = 0.5
+    """Quantile boosters see half the rows per tree: they need less detail and take most of the time."""
     mean_weight_power: int = 2
     """Ratio target: the mean booster's weights are (base + c)^power; 2 is the concentration MSE exactly."""
     seed: int = 0
@@ -79,7 +81,7 @@ class BoosterSettings:
             "num_leaves": self.quantile_num_leaves if quantile else self.num_leaves,
             "min_data_in_leaf": self.min_data_in_leaf,
             "feature_fraction": self.feature_fraction,
-            "bagging_fraction": self.bagging_fraction,
+            "bagging_fraction": self.quantile_bagging_fraction if quantile else self.bagging_fraction,
             "bagging_freq": 1,
             "lambda_l2": self.lambda_l2,
             "seed": self.seed,

@@ -50,7 +50,7 @@ class TrainingPlan:
     train_to: pd.Timestamp
     valid_to: pd.Timestamp
     issue_hours: tuple[int, ...] = (0, 12)
-    lead_stride: int = 2
+    lead_stride: int = 3
 
     @property
     def train_issues(self) -> pd.DatetimeIndex:
@@ -102,7 +102,7 @@ def plan_training(
     network: str | None = None,
     met_mode: MetMode | None = None,
     issue_hours: Sequence[int] = (0, 12),
-    lead_stride: int = 2,
+    lead_stride: int = 3,
 ) -> TrainingPlan:
     """Check the request against the archive and fix the periods; clear errors for impossible ones."""
     layout = HomeLayout(Path(home))

@@ -69,7 +69,7 @@ def train_command(
     ] = "0,12",
     lead_stride: Annotated[
         int, typer.Option("--lead-stride", min=1, max=6, help="Train on every n-th lead (rotating) to save time.")
-    ] = 2,
+    ] = 3,
     quick: Annotated[
         bool, typer.Option("--quick", help="Fewer, smaller trees: minutes become seconds (demos, smoke tests).")
     ] = False,
