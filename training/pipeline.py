@@ -214,6 +214,7 @@ def train(
             valid_table,
             pollutant,
             spec,
+            base="damped" if spec.met_mode == "none" else "persistence",
             settings=settings,
             climatology=climatology,
             metadata={
