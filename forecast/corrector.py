@@ -7,10 +7,7 @@ calibrate the 10–90 % interval on the validation period. It is saved as a plai
 text files + JSON + the climatology as NetCDF) that MLflow logs as the artefact of a pyfunc model.
 
 Base forecasts, tried in order per row: ``ctm`` (the raw CTM at the valid time, when the model
-corrects a CTM), ``persistence`` (mean of the last 24 h observed), ``climatology``, then 0; or
-``damped``: damped persistence, ``a(lead)·persistence + (1 − a(lead))·climatology`` with ``a`` fitted
-per lead by least squares on the training rows — the classical baseline that relaxes to climatology
-as the past loses its information, used where no met drives the forecast (``none`` mode).
+corrects a CTM), ``persistence`` (mean of the last 24 h observed), ``climatology``, then 0.
 
 Target transform: with ``ratio`` (the default) the boosters predict ``(y + c) / (base + c)`` with
 ``c`` = :data:`RATIO_OFFSET` [µg/m³] — pollution is cleared or builds up in proportion to what is
@@ -39,7 +36,7 @@ logger = logging.getLogger(__name__)
 LEAD_BLOCKS: tuple[tuple[int, int], ...] = ((1, 24), (25, 48), (49, 72))
 QUANTILE_NAMES = ("q10", "q50", "q90")
 QUANTILE_LEVELS = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
-BaseName = Literal["ctm", "persistence", "climatology", "damped", "none"]
+BaseName = Literal["ctm", "persistence", "none"]
 TargetTransform = Literal["ratio", "difference"]
 RATIO_OFFSET = 10.0
 FORMAT_VERSION = 1
@@ -58,46 +55,12 @@ def lead_block_index(lead_h: np.ndarray) -> np.ndarray:
     return np.minimum((np.asarray(lead_h) - 1) // 24, len(LEAD_BLOCKS) - 1).clip(0)
 
 
-def damped_persistence(table: pd.DataFrame, pollutant: str, weights: list[float]) -> np.ndarray:
-    """``a(lead)·persistence + (1 − a(lead))·climatology`` [µg/m³]; either alone where the other is missing."""
-    persistence = table[f"{pollutant}_mean_24h"].to_numpy(dtype=float)
-    climate = table[f"{pollutant}_climatology"].to_numpy(dtype=float)
-    lead = np.clip(table["lead_h"].to_numpy(dtype=int), 1, len(weights))
-    a = np.asarray(weights)[lead - 1]
-    mixed = a * persistence + (1 - a) * climate
-    mixed = np.where(np.isnan(persistence), climate, mixed)
-    return np.where(np.isnan(climate), persistence, mixed)
-
-
-def fit_damping(table: pd.DataFrame, pollutant: str, observed: np.ndarray, max_lead: int) -> list[float]:
-    """Per lead, the least-squares weight ``a ∈ [0, 1]`` of persistence against climatology."""
-    persistence = table[f"{pollutant}_mean_24h"].to_numpy(dtype=float)
-    climate = table[f"{pollutant}_climatology"].to_numpy(dtype=float)
-    lead = table["lead_h"].to_numpy(dtype=int)
-    weights = []
-    for h in range(1, max_lead + 1):
-        rows = (lead == h) & np.isfinite(persistence) & np.isfinite(climate) & np.isfinite(observed)
-        d = persistence[rows] - climate[rows]
-        a = float(np.sum(d * (observed[rows] - climate[rows])) / np.sum(d * d)) if rows.sum() > 10 else 0.5
-        weights.append(float(np.clip(a, 0.0, 1.0)))
-    # leads thinned out of training take their neighbours' weight
-    return list(pd.Series(weights).replace(0.5, np.nan).interpolate(limit_direction="both").fillna(0.5))
-
-
-def base_forecast(
-    table: pd.DataFrame, pollutant: str, base: BaseName, damping: list[float] | None = None
-) -> np.ndarray:
+def base_forecast(table: pd.DataFrame, pollutant: str, base: BaseName) -> np.ndarray:
     """The forecast the boosters correct [µg/m³], per row, with the documented fallbacks."""
-    if base == "damped":
-        return np.nan_to_num(damped_persistence(table, pollutant, damping or [0.5] * 72), nan=0.0)
     out = np.full(len(table), np.nan)
-    history, climate = f"{pollutant}_mean_24h", f"{pollutant}_climatology"
-    chain = {
-        "ctm": [f"ctm_{pollutant}", history, climate],
-        "persistence": [history, climate],
-        "climatology": [climate, history],
-        "none": [],
-    }[base]
+    chain = {"ctm": [f"ctm_{pollutant}"], "persistence": [], "none": []}[base]
+    if base != "none":
+        chain += [f"{pollutant}_mean_24h", f"{pollutant}_climatology"]
     for column in chain:
         if column in table:
             out = np.where(np.isnan(out), table[column].to_numpy(dtype=float), out)
@@ -129,8 +92,6 @@ class CorrectorModel:
     boosters: dict[str, lgb.Booster]
     base: BaseName = "persistence"
     transform: TargetTransform = "ratio"
-    damping: list[float] | None = None
-    """Per lead 1 … 72, the weight of persistence against climatology in the ``damped`` base."""
     blend_weights: list[float] = field(default_factory=lambda: [1.0] * len(LEAD_BLOCKS))
     interval_offsets: list[float] = field(default_factory=lambda: [0.0] * len(LEAD_BLOCKS))
     climatology: xr.Dataset | None = None
@@ -157,7 +118,7 @@ class CorrectorModel:
         """
         self.check_columns(table)
         features = table[self.columns]
-        base = base_forecast(table, self.pollutant, self.base, self.damping)
+        base = base_forecast(table, self.pollutant, self.base)
         block = lead_block_index(table["lead_h"].to_numpy())
         mean = from_target(self.boosters["mean"].predict(features), base, self.transform)
         clim_column = f"{self.pollutant}_climatology"
@@ -199,7 +160,6 @@ class CorrectorModel:
             "boosters": sorted(self.boosters),
             "base": self.base,
             "transform": self.transform,
-            "damping": self.damping,
             "ratio_offset": RATIO_OFFSET,
             "blend_weights": self.blend_weights,
             "interval_offsets": self.interval_offsets,
@@ -235,7 +195,6 @@ class CorrectorModel:
             boosters=boosters,
             base=description["base"],
             transform=description.get("transform", "difference"),
-            damping=description.get("damping"),
             blend_weights=list(description["blend_weights"]),
             interval_offsets=list(description["interval_offsets"]),
             climatology=climatology,

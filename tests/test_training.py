@@ -154,22 +154,3 @@ def test_hindcast_rows_have_the_documented_columns(tables, fitted):
     ]
     assert rows["lead_h"].between(1, 72).all() and str(rows["issue_time"].dt.tz) == "UTC"
     assert ((rows["valid_time"] - rows["issue_time"]) == pd.to_timedelta(rows["lead_h"].astype(int), unit="h")).all()
-
-
-def test_damped_persistence_relaxes_to_climatology_with_lead():
-    from forecast.corrector import damped_persistence, fit_damping
-
-    rng = np.random.default_rng(3)
-    n = 72 * 400
-    lead = np.tile(np.arange(1, 73), 400)
-    climatology = np.full(n, 50.0)
-    anomaly = rng.normal(0, 20, n)
-    memory = np.exp(-lead / 24.0)  # the past anomaly fades with lead
-    observed = climatology + memory * anomaly + rng.normal(0, 5, n) * np.sqrt(1 - memory**2) * 4
-    table = pd.DataFrame({"lead_h": lead, "pm25_mean_24h": climatology + anomaly, "pm25_climatology": climatology})
-    weights = fit_damping(table, "pm25", observed, 72)
-    assert all(0 <= w <= 1 for w in weights)
-    assert weights[0] > 0.9 and weights[71] < 0.1 and weights[0] > weights[35] > weights[71]
-    mixed = damped_persistence(table.iloc[:2].assign(pm25_mean_24h=[np.nan, 70.0]), "pm25", weights)
-    assert mixed[0] == 50.0  # no persistence: climatology
-    assert mixed[1] == pytest.approx(weights[1] * 70 + (1 - weights[1]) * 50)

@@ -26,7 +26,6 @@ from forecast.corrector import (
     CorrectorModel,
     TargetTransform,
     base_forecast,
-    fit_damping,
     from_target,
     lead_block_index,
     target_weights,
@@ -177,11 +176,10 @@ def fit_corrector(
             f"{train['issue_time'].max()}: the validation block must follow the training period"
         )
     columns = model_columns(spec, pollutant)
+    base_train = base_forecast(train, pollutant, base)
+    base_valid = base_forecast(valid, pollutant, base)
     y_train = train[target].to_numpy(dtype=float)
     y_valid = valid[target].to_numpy(dtype=float)
-    damping = fit_damping(train, pollutant, y_train, spec.max_lead_hours) if base == "damped" else None
-    base_train = base_forecast(train, pollutant, base, damping)
-    base_valid = base_forecast(valid, pollutant, base, damping)
     boosters: dict[str, lgb.Booster] = {}
     report = FitReport(rows_train=len(train), rows_valid=len(valid))
     jobs = [("mean", "regression", None, settings.max_rounds)] + [
@@ -229,7 +227,6 @@ def fit_corrector(
         boosters=boosters,
         base=base,
         transform=transform,
-        damping=damping,
         blend_weights=report.blend_weights,
         interval_offsets=report.interval_offsets,
         climatology=climatology,

@@ -214,7 +214,6 @@ def train(
             valid_table,
             pollutant,
             spec,
-            base="damped" if spec.met_mode == "none" else "persistence",
             settings=settings,
             climatology=climatology,
             metadata={
