@@ -123,6 +123,7 @@ def log_training(
                     "transform": model.transform,
                     "booster": asdict(settings),
                     "best_iterations": fit.best_iterations,
+                    "early_stopping_floor_applied": ",".join(fit.floored) or "no",
                     "blend_weights": ",".join(f"{w:.2f}" for w in fit.blend_weights),
                     "interval_offsets": ",".join(f"{o:.3f}" for o in fit.interval_offsets),
                     "rows_train": fit.rows_train,

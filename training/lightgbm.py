@@ -54,12 +54,17 @@ class BoosterSettings:
     bagging_fraction: float = 0.8
     lambda_l2: float = 1.0
     max_rounds: int = 3000
+    min_rounds: int = 300
+    """Floor of the mean booster's size: a short validation block dominated by a few extreme days can
+    stop it after a couple of dozen trees, far from what a full year needs (see docs/training.md)."""
     early_stopping_rounds: int = 100
     quantile_learning_rate: float = 0.1
     quantile_num_leaves: int = 31
     quantile_max_rounds: int = 600
     quantile_bagging_fraction: float = 0.5
     """Quantile boosters see half the rows per tree: they need less detail and take most of the time."""
+    valid_weight_power: int = 1
+    """Weights (base + c)^power of the early-stopping metric (ratio target)."""
     mean_weight_power: int = 2
     """Ratio target: the mean booster's weights are (base + c)^power; 2 is the concentration MSE exactly."""
     seed: int = 0
@@ -69,8 +74,8 @@ class BoosterSettings:
     def quick(cls) -> BoosterSettings:
         """Small, fast boosters for demos and smoke tests (skill well below the full settings)."""
         return cls(
-            learning_rate=0.15, num_leaves=15, min_data_in_leaf=50, max_rounds=150, early_stopping_rounds=15,
-            quantile_learning_rate=0.2, quantile_num_leaves=7, quantile_max_rounds=60,
+            learning_rate=0.15, num_leaves=15, min_data_in_leaf=50, max_rounds=150, min_rounds=20,
+            early_stopping_rounds=15, quantile_learning_rate=0.2, quantile_num_leaves=7, quantile_max_rounds=60,
         )  # fmt: skip
 
     def params(self, objective: str, alpha: float | None = None) -> dict:
@@ -105,6 +110,8 @@ class FitReport:
     valid_rmse: float = float("nan")
     blend_weights: list[float] = field(default_factory=list)
     interval_offsets: list[float] = field(default_factory=list)
+    floored: list[str] = field(default_factory=list)
+    """Boosters that early stopping ended below the floor and were refitted to it."""
 
 
 def _usable(table: pd.DataFrame, target: str, what: str, minimum: int) -> pd.DataFrame:
@@ -198,7 +205,9 @@ def fit_corrector(
         valid_set = lgb.Dataset(
             valid[columns],
             to_target(y_valid, base_valid, transform),
-            weight=target_weights(base_valid, transform, power),
+            # early stopping on a gentler weighting: with (base + c)² a handful of extreme days of a short
+            # validation block decide alone and can stop the mean booster after a few dozen trees
+            weight=target_weights(base_valid, transform, min(power, settings.valid_weight_power)),
             reference=train_set,
         )
         booster = lgb.train(
@@ -208,6 +217,12 @@ def fit_corrector(
             valid_sets=[valid_set],
             callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
         )
+        floor = min(settings.min_rounds, rounds) if objective == "regression" else 0
+        if (booster.best_iteration or rounds) < floor:
+            logger.info("%s %s booster stopped at %d trees; refitting the floor of %d", pollutant, name,
+                        booster.best_iteration, floor)  # fmt: skip
+            report.floored.append(name)
+            booster = lgb.train(settings.params(objective, alpha), train_set, num_boost_round=floor)
         boosters[name] = booster
         report.best_iterations[name] = int(booster.best_iteration or booster.current_iteration())
     block = lead_block_index(valid["lead_h"].to_numpy())
