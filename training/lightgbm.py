@@ -54,9 +54,10 @@ class BoosterSettings:
     bagging_fraction: float = 0.8
     lambda_l2: float = 1.0
     max_rounds: int = 3000
-    min_rounds: int = 300
-    """Floor of the mean booster's size: a short validation block dominated by a few extreme days can
-    stop it after a couple of dozen trees, far from what a full year needs (see docs/training.md)."""
+    min_rounds: int = 0
+    """Optional floor of the mean booster's size (0: none). A short validation block dominated by a few
+    extreme days can stop it after a couple of dozen trees; a fixed floor of 300 helped the 12-station
+    Beijing model and hurt the single-station Hanoi and HCMC ones, so it is off (docs/training.md)."""
     early_stopping_rounds: int = 100
     quantile_learning_rate: float = 0.1
     quantile_num_leaves: int = 31
