@@ -234,14 +234,12 @@ def build_feature_table(
         recent |= np.isfinite(columns[f"{pollutant}_last"][::n_lead])
     per_issue("has_recent_obs", recent.reshape(n_issue, n_station))
 
-    issue_col = np.repeat(times.to_numpy(), n_station * n_lead)
     keys = {
-        "issue_time": pd.DatetimeIndex(issue_col).tz_localize("UTC") if times.tz is None else issue_col,
+        "issue_time": times.repeat(n_station * n_lead),
         "station_id": pd.Categorical(np.tile(np.repeat(np.array(ids, dtype=object), n_lead), n_issue), categories=ids),
         "lead_h": np.tile(lead.astype(np.int16), n_issue * n_station),
     }
     frame = pd.DataFrame({**keys, **columns})
-    frame["issue_time"] = pd.to_datetime(frame["issue_time"], utc=True)
     frame.insert(3, "valid_time", frame["issue_time"] + pd.to_timedelta(frame["lead_h"].astype(np.int64), unit="h"))
     frame.attrs.update(met_mode=spec.met_mode, perfect_prognosis=spec.met_mode in ("perfect", "perturbed"))
     logger.debug(

@@ -52,21 +52,21 @@ class TrainingPlan:
     issue_hours: tuple[int, ...] = (0, 12)
     lead_stride: int = 3
 
-    @property
-    def train_issues(self) -> pd.DatetimeIndex:
-        last = self.train_to + pd.Timedelta(hours=23) - pd.Timedelta(hours=MAX_LEAD_HOURS)
-        return rolling_issue_times(self.train_from, last, self.issue_hours).intersection(
-            pd.date_range(self.train_from, last, freq="h")
-        )
-
-    @property
-    def valid_issues(self) -> pd.DatetimeIndex:
-        first = self.train_to + pd.Timedelta(days=1)
-        last = self.valid_to + pd.Timedelta(hours=23) - pd.Timedelta(hours=MAX_LEAD_HOURS)
+    def _issues(self, first: pd.Timestamp, last_day_end: pd.Timestamp) -> pd.DatetimeIndex:
+        """Issue times from ``first`` whose 72 h end by ``last_day_end`` (the last hour of a day)."""
+        last = last_day_end - pd.Timedelta(hours=MAX_LEAD_HOURS)
         if last < first:
             return pd.DatetimeIndex([], tz="UTC")
         times = rolling_issue_times(first, last, self.issue_hours)
-        return times[times <= last]
+        return times[(times >= first) & (times <= last)]
+
+    @property
+    def train_issues(self) -> pd.DatetimeIndex:
+        return self._issues(self.train_from, self.train_to + pd.Timedelta(hours=23))
+
+    @property
+    def valid_issues(self) -> pd.DatetimeIndex:
+        return self._issues(self.train_to + pd.Timedelta(days=1), self.valid_to + pd.Timedelta(hours=23))
 
 
 @dataclass
