@@ -9,6 +9,9 @@ text files + JSON + the climatology as NetCDF) that MLflow logs as the artefact 
 Base forecasts, tried in order per row: ``ctm`` (the raw CTM at the valid time, when the model
 corrects a CTM), ``persistence`` (mean of the last 24 h observed), ``climatology``, then 0.
 
+A model that uses met carries a *fallback* corrector fitted without it; rows whose met is missing at
+the valid time (:func:`met_absent`) are forecast by the fallback.
+
 Target transform: with ``ratio`` (the default) the boosters predict ``(y + c) / (base + c)`` with
 ``c`` = :data:`RATIO_OFFSET` [µg/m³] — pollution is cleared or builds up in proportion to what is
 there — and the forecast is ``r̂ (base + c) − c``; training weights ``(base + c)²`` (mean) and
@@ -40,6 +43,18 @@ BaseName = Literal["ctm", "persistence", "none"]
 TargetTransform = Literal["ratio", "difference"]
 RATIO_OFFSET = 10.0
 FORMAT_VERSION = 1
+
+
+MET_PRESENCE_COLUMNS = ("t2m", "ws10")
+"""A row has met at its valid time when any of these is known."""
+
+
+def met_absent(table: pd.DataFrame) -> np.ndarray:
+    """True for rows with none of :data:`MET_PRESENCE_COLUMNS` known (all False if the table has none)."""
+    present = [table[c].to_numpy(dtype=float) for c in MET_PRESENCE_COLUMNS if c in table]
+    if not present:
+        return np.zeros(len(table), dtype=bool)
+    return ~np.logical_or.reduce([np.isfinite(v) for v in present])
 
 
 class FeatureMismatchError(ValueError):
@@ -93,9 +108,12 @@ class CorrectorModel:
     base: BaseName = "persistence"
     transform: TargetTransform = "ratio"
     blend_weights: list[float] = field(default_factory=lambda: [1.0] * len(LEAD_BLOCKS))
+    """Weight of the model against climatology, per lead hour 1…72 (or per lead block)."""
     interval_offsets: list[float] = field(default_factory=lambda: [0.0] * len(LEAD_BLOCKS))
     climatology: xr.Dataset | None = None
     metadata: dict = field(default_factory=dict)
+    fallback: CorrectorModel | None = None
+    """The same pollutant's corrector without met, for rows whose met is missing."""
 
     # --- prediction --------------------------------------------------------------------------
     def check_columns(self, table: pd.DataFrame) -> None:
@@ -117,13 +135,34 @@ class CorrectorModel:
             ``q10``, ``q50``, ``q90`` [µg/m³], all ≥ 0 and ``q10 ≤ q50 ≤ q90``.
         """
         self.check_columns(table)
+        if self.fallback is not None and self.spec.uses_met:
+            absent = met_absent(table)
+            if absent.any():
+                logger.info("%s: %d of %d row(s) without met forecast by the no-met fallback",
+                            self.pollutant, int(absent.sum()), len(table))  # fmt: skip
+                out = pd.DataFrame(index=table.index, columns=["forecast", *QUANTILE_NAMES], dtype=float)
+                if (~absent).any():
+                    out.loc[~absent] = self._predict_own(table[~absent]).to_numpy()
+                out.loc[absent] = self.fallback.predict(table[absent]).to_numpy()
+                return out
+        return self._predict_own(table)
+
+    def blend_weight_at(self, lead_h: np.ndarray) -> np.ndarray:
+        """Weight of the model against climatology per row: one per lead hour (or per lead block in
+        models saved before per-hour weights)."""
+        weights = np.asarray(self.blend_weights, dtype=float)
+        if len(weights) == len(LEAD_BLOCKS):
+            return weights[lead_block_index(lead_h)]
+        return weights[np.clip(np.asarray(lead_h) - 1, 0, len(weights) - 1)]
+
+    def _predict_own(self, table: pd.DataFrame) -> pd.DataFrame:
         features = table[self.columns]
         base = base_forecast(table, self.pollutant, self.base)
         block = lead_block_index(table["lead_h"].to_numpy())
         mean = from_target(self.boosters["mean"].predict(features), base, self.transform)
         clim_column = f"{self.pollutant}_climatology"
         clim = table[clim_column].to_numpy(dtype=float) if clim_column in table else np.full(len(table), np.nan)
-        weight = np.asarray(self.blend_weights)[block]
+        weight = self.blend_weight_at(table["lead_h"].to_numpy())
         forecast = np.where(np.isfinite(clim), weight * mean + (1 - weight) * clim, mean)
         raw = np.column_stack([self.boosters[q].predict(features) for q in QUANTILE_NAMES])
         offsets = np.asarray(self.interval_offsets)[block]  # in the boosters' (transformed) units
@@ -166,6 +205,8 @@ class CorrectorModel:
             "lead_blocks": [list(b) for b in LEAD_BLOCKS],
             "metadata": self.metadata,
         }
+        if self.fallback is not None:
+            self.fallback.save(directory / "fallback")
         (directory / "corrector.json").write_text(json.dumps(description, indent=2, default=str))
         return directory
 
@@ -199,4 +240,5 @@ class CorrectorModel:
             interval_offsets=list(description["interval_offsets"]),
             climatology=climatology,
             metadata=description.get("metadata", {}),
+            fallback=cls.load(directory / "fallback") if (directory / "fallback" / "corrector.json").exists() else None,
         )

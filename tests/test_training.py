@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from features.met import MET_COLUMNS
 from features.spec import FeatureSpec
 from features.table import build_feature_table
 from forecast.corrector import CorrectorModel, FeatureMismatchError, from_target, to_target
 from tests.feature_helpers import synthetic_inputs
 from training.hindcast import chunks, predict_table, rolling_issue_times
 from training.lightgbm import BoosterSettings, TrainingDataError, conformal_offsets, fit_blend_weights, fit_corrector
+from training.validation import seasonal_holdout
 
 SMALL = BoosterSettings(
     max_rounds=60,
@@ -112,9 +116,11 @@ def test_blend_weights_choose_climatology_where_the_model_has_no_skill():
     observed = rng.normal(50, 10, 3000)
     clim = np.full(3000, 50.0)
     block = np.repeat([0, 1, 2], 1000)
+    lead = block * 24 + rng.integers(1, 25, 3000)
     model = np.where(block == 0, observed + rng.normal(0, 1, 3000), rng.normal(50, 30, 3000))
-    weights = fit_blend_weights(model, clim, observed, block)
-    assert weights[0] >= 0.95 and weights[2] <= 0.2
+    weights = fit_blend_weights(model, clim, observed, lead)
+    assert len(weights) == 72 and weights[0] >= 0.95 and max(weights[36:]) <= 0.2
+    assert (np.diff(weights) <= 0).all()  # skill only fades with lead
 
 
 def test_conformal_offsets_reach_80_percent_coverage():
@@ -154,3 +160,79 @@ def test_hindcast_rows_have_the_documented_columns(tables, fitted):
     ]
     assert rows["lead_h"].between(1, 72).all() and str(rows["issue_time"].dt.tz) == "UTC"
     assert ((rows["valid_time"] - rows["issue_time"]) == pd.to_timedelta(rows["lead_h"].astype(int), unit="h")).all()
+
+
+def _issue_rows(start: str, end: str) -> pd.DataFrame:
+    issues = pd.date_range(start, end, freq="12h", tz="UTC")
+    return pd.DataFrame({"issue_time": issues, "lead_h": 1, "x": np.arange(len(issues))})
+
+
+def test_seasonal_holdout_holds_out_whole_months_with_an_embargo_before_each():
+    rows = _issue_rows("2014-01-01", "2015-06-30")  # 18 months
+    fit_rows, held = seasonal_holdout(rows, every_months=5, embargo_hours=72)
+    held_months = sorted(set(held["issue_time"].dt.strftime("%Y-%m")))
+    assert held_months == ["2014-05", "2014-10", "2015-03"]  # months 4, 9, 14 counted from 0: the calendar rotates
+    for month in held_months:  # whole months: every issue of the month is held out
+        assert (rows["issue_time"].dt.strftime("%Y-%m") == month).sum() == (
+            held["issue_time"].dt.strftime("%Y-%m") == month
+        ).sum()
+    fitted_times = fit_rows["issue_time"]
+    assert not fitted_times.dt.strftime("%Y-%m").isin(held_months).any()
+    # issues whose 72 h targets reach into a held-out month are in neither set
+    assert not (
+        (fitted_times >= pd.Timestamp("2014-04-28", tz="UTC")) & (fitted_times < pd.Timestamp("2014-05-01", tz="UTC"))
+    ).any()
+    assert (fitted_times == pd.Timestamp("2014-04-27T12", tz="UTC")).any()
+    assert len(fit_rows) + len(held) == len(rows) - 3 * 6  # three 72 h embargoes of 6 issues each
+
+
+def test_seasonal_holdout_keeps_short_periods_whole():
+    rows = _issue_rows("2016-01-01", "2016-08-31")
+    fit_rows, held = seasonal_holdout(rows, every_months=5)
+    assert len(fit_rows) == len(rows) and held.empty
+    fit_rows, held = seasonal_holdout(_issue_rows("2014-01-01", "2015-06-30"), every_months=0)
+    assert held.empty
+
+
+def test_rows_without_met_are_forecast_by_the_no_met_fallback(tmp_path, tables, fitted):
+    model = fitted[0]
+    valid = tables[2]
+    assert model.fallback is not None and "t2m" not in model.fallback.columns
+    no_met = valid.copy()
+    no_met[[c for c in model.columns if c in MET_COLUMNS]] = np.nan
+    pd.testing.assert_frame_equal(model.predict(no_met), model.fallback.predict(no_met), check_dtype=False)
+    mixed = valid.iloc[:600].reset_index(drop=True)
+    mixed.loc[300:, [c for c in model.columns if c in MET_COLUMNS]] = np.nan
+    predicted = model.predict(mixed)
+    np.testing.assert_allclose(predicted.iloc[:300].to_numpy(float), model.predict(valid.iloc[:300]).to_numpy(float))
+    np.testing.assert_allclose(
+        predicted.iloc[300:].to_numpy(float), model.fallback.predict(no_met.iloc[300:600]).to_numpy(float)
+    )
+    model.save(tmp_path / "with-fallback")
+    loaded = CorrectorModel.load(tmp_path / "with-fallback")
+    assert loaded.fallback is not None
+    pd.testing.assert_frame_equal(loaded.predict(mixed), predicted, check_dtype=False)
+
+
+def test_the_fallback_beats_the_met_model_fed_missing_met(tables, fitted):
+    model, valid = fitted[0], tables[2]
+    no_met = valid[valid["pm25_observed"].notna()].copy()
+    no_met[[c for c in model.columns if c in MET_COLUMNS]] = np.nan
+    observed = no_met["pm25_observed"].to_numpy()
+    rmse = lambda f: float(np.sqrt(np.mean((f["forecast"].to_numpy(float) - observed) ** 2)))  # noqa: E731
+    assert rmse(model.fallback.predict(no_met)) < rmse(model._predict_own(no_met))
+
+
+def test_a_year_long_training_period_validates_on_held_out_months_and_refits_the_mean():
+    inputs = synthetic_inputs(days=430, stations=1, start="2015-01-01T01:00")
+    spec = FeatureSpec(met_mode="none", emission_factors=False)
+    train = build_feature_table(inputs, pd.date_range("2015-01-05", "2016-01-31", freq="24h", tz="UTC"), spec)
+    valid = build_feature_table(inputs, pd.date_range("2016-02-04", "2016-02-28", freq="24h", tz="UTC"), spec)
+    model, report = fit_corrector(train, valid, "pm25", spec, settings=SMALL)
+    assert report.rows_holdout > 0 and report.rows_train + report.rows_holdout < len(train)  # months out, embargo
+    assert model.metadata["mean_refit_rounds"] >= report.best_iterations["mean"]
+    assert model.boosters["mean"].current_iteration() == model.metadata["mean_refit_rounds"]
+    again, _ = fit_corrector(train, valid, "pm25", spec, settings=SMALL)
+    pd.testing.assert_frame_equal(model.predict(valid), again.predict(valid))
+    kept, kept_report = fit_corrector(train, valid, "pm25", spec, settings=replace(SMALL, holdout_every_months=0))
+    assert kept_report.rows_holdout == 0 and "mean_refit_rounds" not in kept.metadata

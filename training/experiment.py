@@ -128,6 +128,8 @@ def log_training(
                     "interval_offsets": ",".join(f"{o:.3f}" for o in fit.interval_offsets),
                     "rows_train": fit.rows_train,
                     "rows_valid": fit.rows_valid,
+                    "rows_held_out_months": fit.rows_holdout,
+                    "fallback_best_iterations": fit.fallback_best_iterations or "none",
                 },
                 metrics=pollutant_metrics(report, pollutant),
                 tables=tables,

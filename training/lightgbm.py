@@ -1,10 +1,13 @@
 """Fit a LightGBM corrector for one pollutant: mean + 10/50/90 % quantile boosters.
 
-Deterministic (fixed seeds, ``deterministic=True``, row-wise histograms), early-stopped on a
-time-ordered validation block that follows the training period (never a random split). On that
-block the fit also chooses, per lead block, how far to relax the mean towards climatology (so the
-forecast is never worse than climatology where skill has faded) and the conformal offsets that make
-the 10–90 % interval cover 80 % (conformalised quantile regression, Romano et al. 2019).
+Deterministic (fixed seeds, ``deterministic=True``, row-wise histograms), early-stopped on
+time-ordered blocks, never a random split: the validation block that follows the training period
+plus whole calendar months held out of it (:mod:`training.validation`). On those rows the fit also
+chooses, per lead hour, how far to relax the mean towards climatology (so the forecast is never
+worse than climatology where skill has faded) and the conformal offsets that make the 10–90 %
+interval cover 80 % (conformalised quantile regression, Romano et al. 2019). A model that uses met
+also gets a *fallback* fitted without it, for rows whose met is missing (a late NWP run, a weather
+station gap): trees never trained on missing met send such rows down arbitrary branches.
 """
 
 from __future__ import annotations
@@ -28,15 +31,17 @@ from forecast.corrector import (
     base_forecast,
     from_target,
     lead_block_index,
+    met_absent,
     target_weights,
     to_target,
 )
+from training.validation import seasonal_holdout
 
 logger = logging.getLogger(__name__)
 
 MIN_TRAIN_ROWS = 500
 MIN_VALID_ROWS = 200
-BLEND_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
+BLEND_HALF_WINDOW_H = 6
 
 
 class TrainingDataError(ValueError):
@@ -68,6 +73,15 @@ class BoosterSettings:
     """Weights (base + c)^power of the early-stopping metric (ratio target)."""
     mean_weight_power: int = 2
     """Ratio target: the mean booster's weights are (base + c)^power; 2 is the concentration MSE exactly."""
+    holdout_every_months: int = 5
+    """Hold one training month in this many out for validation (0: the validation block alone)."""
+    holdout_embargo_hours: int = 72
+    refit_mean_on_all_rows: bool = True
+    """After validation on held-out months, refit the mean booster on every training row, with the
+    early-stopped number of trees scaled by the rows added (the quantile boosters, whose conformal
+    offsets were measured on those months, are kept as fitted)."""
+    met_fallback: bool = True
+    """Models using met also fit a no-met fallback for rows whose met is missing."""
     seed: int = 0
     num_threads: int = 0
 
@@ -107,12 +121,16 @@ class FitReport:
 
     rows_train: int
     rows_valid: int
+    rows_holdout: int = 0
+    """Training rows held out (whole months) and validated on with the validation block."""
     best_iterations: dict[str, int] = field(default_factory=dict)
     valid_rmse: float = float("nan")
     blend_weights: list[float] = field(default_factory=list)
     interval_offsets: list[float] = field(default_factory=list)
     floored: list[str] = field(default_factory=list)
     """Boosters that early stopping ended below the floor and were refitted to it."""
+    fallback_best_iterations: dict[str, int] = field(default_factory=dict)
+    """Best iterations of the no-met fallback (empty when there is none)."""
 
 
 def _usable(table: pd.DataFrame, target: str, what: str, minimum: int) -> pd.DataFrame:
@@ -127,17 +145,23 @@ def _usable(table: pd.DataFrame, target: str, what: str, minimum: int) -> pd.Dat
     return usable
 
 
-def fit_blend_weights(mean: np.ndarray, clim: np.ndarray, observed: np.ndarray, block: np.ndarray) -> list[float]:
-    """Per lead block, the weight w ∈ [0, 1] of the model in ``w·model + (1−w)·climatology`` that
-    minimises the validation MSE (1 where climatology is unknown)."""
-    weights = []
-    for k in range(len(LEAD_BLOCKS)):
-        rows = (block == k) & np.isfinite(clim)
-        if rows.sum() < 10:
-            weights.append(1.0)
-            continue
-        mse = [np.mean((w * mean[rows] + (1 - w) * clim[rows] - observed[rows]) ** 2) for w in BLEND_GRID]
-        weights.append(float(BLEND_GRID[int(np.argmin(mse))]))
+def fit_blend_weights(
+    mean: np.ndarray, clim: np.ndarray, observed: np.ndarray, lead_h: np.ndarray, max_lead: int = 72
+) -> list[float]:
+    """Per lead hour 1…``max_lead``, the weight w ∈ [0, 1] of the model in ``w·model + (1−w)·climatology``
+    that minimises the validation MSE over leads within ±:data:`BLEND_HALF_WINDOW_H` h (closed form,
+    rounded to 0.05), made non-increasing with lead: skill only fades. 1 where climatology is unknown."""
+    known = np.isfinite(clim) & np.isfinite(mean) & np.isfinite(observed)
+    gap, error = (mean - clim)[known], (observed - clim)[known]
+    leads = np.asarray(lead_h)[known]
+    weights, previous = [], 1.0
+    for hour in range(1, max_lead + 1):
+        rows = np.abs(leads - hour) <= BLEND_HALF_WINDOW_H
+        denominator = float(np.sum(gap[rows] ** 2))
+        if rows.sum() >= 10 and denominator > 0:
+            best = float(np.clip(np.sum(gap[rows] * error[rows]) / denominator, 0.0, 1.0))
+            previous = min(previous, round(best * 20) / 20)
+        weights.append(previous)
     return weights
 
 
@@ -173,6 +197,8 @@ def fit_corrector(
     """Fit the corrector of ``pollutant`` on feature tables (from :func:`features.table.build_feature_table`).
 
     ``train`` and ``valid`` must hold ``<pollutant>_observed``; ``valid`` must follow ``train`` in time.
+    Early stopping, blend weights and interval offsets use ``valid`` plus the months
+    :func:`training.validation.seasonal_holdout` takes out of ``train``.
     """
     settings = settings or BoosterSettings()
     target = f"{pollutant}_observed"
@@ -183,6 +209,71 @@ def fit_corrector(
             f"validation issues start {valid['issue_time'].min()} before training issues end "
             f"{train['issue_time'].max()}: the validation block must follow the training period"
         )
+    fit_rows, held = seasonal_holdout(train, settings.holdout_every_months, settings.holdout_embargo_hours)
+    if len(fit_rows) < MIN_TRAIN_ROWS:
+        fit_rows, held = train, train.iloc[:0]
+    validation = pd.concat([held, valid], ignore_index=True) if len(held) else valid
+    model, report = _fit_one(
+        fit_rows, validation, pollutant, spec, base, transform, settings, climatology, metadata, progress
+    )
+    report.rows_train, report.rows_valid, report.rows_holdout = len(fit_rows), len(valid), len(held)
+    if len(held) and settings.refit_mean_on_all_rows:
+        _refit_mean(model, train, len(fit_rows), settings)
+    if settings.met_fallback and spec.uses_met:
+        fallback_spec = spec.model_copy(update={"met_mode": "none"})
+        fallback, fallback_report = _fit_one(
+            fit_rows, validation, pollutant, fallback_spec, base, transform, settings, None, metadata,
+            (lambda label: progress(f"{label} (no-met fallback)")) if progress else None,
+        )  # fmt: skip
+        if len(held) and settings.refit_mean_on_all_rows:
+            _refit_mean(fallback, train, len(fit_rows), settings)
+        model.fallback = fallback
+        report.fallback_best_iterations = fallback_report.best_iterations
+        model.metadata["fallback_best_iterations"] = fallback_report.best_iterations
+    logger.info(
+        "%s: %d train / %d valid + %d held-out rows, iterations %s, blend %s, offsets %s, fallback %s",
+        pollutant,
+        report.rows_train,
+        report.rows_valid,
+        report.rows_holdout,
+        report.best_iterations,
+        report.blend_weights,
+        [round(o, 1) for o in report.interval_offsets],
+        report.fallback_best_iterations or "none",
+    )
+    return model, report
+
+
+def _refit_mean(model: CorrectorModel, train: pd.DataFrame, rows_fitted: int, settings: BoosterSettings) -> None:
+    """Refit ``model``'s mean booster on all of ``train`` (see ``BoosterSettings.refit_mean_on_all_rows``)."""
+    best = int(model.boosters["mean"].best_iteration or model.boosters["mean"].current_iteration())
+    rounds = max(1, int(np.ceil(best * len(train) / max(rows_fitted, 1))))
+    base = base_forecast(train, model.pollutant, model.base)
+    observed = train[f"{model.pollutant}_observed"].to_numpy(dtype=float)
+    train_set = lgb.Dataset(
+        train[model.columns],
+        to_target(observed, base, model.transform),
+        weight=target_weights(base, model.transform, settings.mean_weight_power),
+    )
+    model.boosters["mean"] = lgb.train(settings.params("regression"), train_set, num_boost_round=rounds)
+    model.metadata["mean_refit_rounds"] = rounds
+    logger.info("%s: mean booster refitted on all %d training rows with %d trees", model.pollutant, len(train), rounds)
+
+
+def _fit_one(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    pollutant: str,
+    spec: FeatureSpec,
+    base: BaseName,
+    transform: TargetTransform,
+    settings: BoosterSettings,
+    climatology,
+    metadata: dict | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[CorrectorModel, FitReport]:
+    """Boosters, blend weights and interval offsets of one feature set (usable rows already chosen)."""
+    target = f"{pollutant}_observed"
     columns = model_columns(spec, pollutant)
     base_train = base_forecast(train, pollutant, base)
     base_valid = base_forecast(valid, pollutant, base)
@@ -226,11 +317,15 @@ def fit_corrector(
             booster = lgb.train(settings.params(objective, alpha), train_set, num_boost_round=floor)
         boosters[name] = booster
         report.best_iterations[name] = int(booster.best_iteration or booster.current_iteration())
+    if spec.uses_met and settings.met_fallback:  # rows without met will be the fallback's
+        calibrate = ~met_absent(valid)
+        if calibrate.sum() >= MIN_VALID_ROWS:
+            valid, base_valid, y_valid = valid[calibrate], base_valid[calibrate], y_valid[calibrate]
     block = lead_block_index(valid["lead_h"].to_numpy())
     mean = from_target(boosters["mean"].predict(valid[columns]), base_valid, transform)
     clim_column = f"{pollutant}_climatology"
     clim = valid[clim_column].to_numpy(dtype=float) if clim_column in valid else np.full(len(valid), np.nan)
-    report.blend_weights = fit_blend_weights(mean, clim, y_valid, block)
+    report.blend_weights = fit_blend_weights(mean, clim, y_valid, valid["lead_h"].to_numpy(), spec.max_lead_hours)
     raw = {q: boosters[q].predict(valid[columns]) for q in ("q10", "q90")}  # transformed units
     report.interval_offsets = conformal_offsets(
         raw["q10"], raw["q90"], to_target(y_valid, base_valid, transform), block
@@ -247,14 +342,5 @@ def fit_corrector(
         interval_offsets=report.interval_offsets,
         climatology=climatology,
         metadata={**(metadata or {}), "best_iterations": report.best_iterations, "lightgbm": lgb.__version__},
-    )
-    logger.info(
-        "%s: %d train / %d valid rows, iterations %s, blend %s, offsets %s",
-        pollutant,
-        report.rows_train,
-        report.rows_valid,
-        report.best_iterations,
-        report.blend_weights,
-        [round(o, 1) for o in report.interval_offsets],
     )
     return model, report
