@@ -172,6 +172,10 @@ def main() -> None:
     parser.add_argument("--pollutant", action="append")
     parser.add_argument("--home", type=Path, help="reuse an ingested home (default: a fresh temporary one)")
     parser.add_argument("--mean-weight-power", type=int, default=None)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="override a BoosterSettings field, e.g. --set num_leaves=255 (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "skill.jsonl")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -179,6 +183,14 @@ def main() -> None:
     settings = BoosterSettings()
     if args.mean_weight_power is not None:
         settings.mean_weight_power = args.mean_weight_power
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if not hasattr(settings, name):
+            sys.exit(f"--set {item}: BoosterSettings has no field {name!r}")
+        kind = type(getattr(settings, name))
+        overrides[name] = (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
+        setattr(settings, name, overrides[name])
     machine = f"{platform.machine()}, {platform.python_version()}, {__import__('os').cpu_count()} cores"
     print(f"# skill benchmark — {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC — {machine}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -191,6 +203,7 @@ def main() -> None:
                 res = run_case(name, case, met, args.pollutant or ["pm25"], home, stations, settings)
                 res["machine"], res["date"] = machine, f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d}"
                 res["mean_weight_power"] = settings.mean_weight_power
+                res["settings_overrides"] = overrides
                 print_result(res)
                 args.results.parent.mkdir(parents=True, exist_ok=True)
                 plain = json.dumps(res, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))

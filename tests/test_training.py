@@ -14,7 +14,14 @@ from features.table import build_feature_table
 from forecast.corrector import CorrectorModel, FeatureMismatchError, from_target, to_target
 from tests.feature_helpers import synthetic_inputs
 from training.hindcast import chunks, predict_table, rolling_issue_times
-from training.lightgbm import BoosterSettings, TrainingDataError, conformal_offsets, fit_blend_weights, fit_corrector
+from training.lightgbm import (
+    BoosterSettings,
+    TrainingDataError,
+    conformal_offsets,
+    fit_blend_weights,
+    fit_corrector,
+    smallest_within_tolerance,
+)
 from training.validation import seasonal_holdout
 
 SMALL = BoosterSettings(
@@ -236,3 +243,18 @@ def test_a_year_long_training_period_validates_on_held_out_months_and_refits_the
     pd.testing.assert_frame_equal(model.predict(valid), again.predict(valid))
     kept, kept_report = fit_corrector(train, valid, "pm25", spec, settings=replace(SMALL, holdout_every_months=0))
     assert kept_report.rows_holdout == 0 and "mean_refit_rounds" not in kept.metadata
+
+
+def test_the_fewest_trees_within_the_tolerance_of_the_best_validation_loss_are_kept():
+    history = {"valid_0": {"l2": [10.0, 5.0, 3.0, 2.03, 2.01, 2.0, 2.02]}}
+    assert smallest_within_tolerance(history, 0.0) == 6
+    assert smallest_within_tolerance(history, 0.01) == 5  # 2.01 ≤ 2.0 × 1.01
+    assert smallest_within_tolerance(history, 0.02) == 4
+    assert smallest_within_tolerance({}, 0.01) is None
+
+
+def test_fit_keeps_no_more_trees_than_early_stopping(tables):
+    spec, train, valid = tables
+    _, exact = fit_corrector(train, valid, "pm25", spec, settings=replace(SMALL, stopping_tolerance=0.0))
+    _, tolerant = fit_corrector(train, valid, "pm25", spec, settings=replace(SMALL, stopping_tolerance=0.05))
+    assert all(tolerant.best_iterations[k] <= exact.best_iterations[k] for k in exact.best_iterations)

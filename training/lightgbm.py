@@ -64,6 +64,10 @@ class BoosterSettings:
     extreme days can stop it after a couple of dozen trees; a fixed floor of 300 helped the 12-station
     Beijing model and hurt the single-station Hanoi and HCMC ones, so it is off (docs/training.md)."""
     early_stopping_rounds: int = 100
+    stopping_tolerance: float = 0.01
+    """Keep the fewest trees whose validation loss is within this fraction of the best (the
+    one-standard-error rule's spirit): the last few hundred trees of a long plateau change the
+    hold-out skill by nothing and cost inference time in proportion (docs/training.md)."""
     quantile_learning_rate: float = 0.1
     quantile_num_leaves: int = 31
     quantile_max_rounds: int = 600
@@ -143,6 +147,17 @@ def _usable(table: pd.DataFrame, target: str, what: str, minimum: int) -> pd.Dat
             f"give a longer {what} period"
         )
     return usable
+
+
+def smallest_within_tolerance(history: dict, tolerance: float) -> int | None:
+    """The first iteration (1-based) whose validation loss is within ``tolerance`` (relative) of the best,
+    from a :func:`lightgbm.record_evaluation` history; None when nothing was recorded."""
+    curves = next(iter(history.values()), {})
+    losses = np.asarray(next(iter(curves.values()), []), dtype=float)
+    if losses.size == 0 or not np.isfinite(losses).any():
+        return None
+    best = np.nanmin(losses)
+    return int(np.argmax(losses <= best + abs(best) * tolerance)) + 1
 
 
 def fit_blend_weights(
@@ -302,12 +317,19 @@ def _fit_one(
             weight=target_weights(base_valid, transform, min(power, settings.valid_weight_power)),
             reference=train_set,
         )
+        history: dict = {}
         booster = lgb.train(
             settings.params(objective, alpha),
             train_set,
             num_boost_round=rounds,
             valid_sets=[valid_set],
-            callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+            callbacks=[
+                lgb.early_stopping(settings.early_stopping_rounds, verbose=False),
+                lgb.record_evaluation(history),
+            ],
+        )
+        booster.best_iteration = (
+            smallest_within_tolerance(history, settings.stopping_tolerance) or booster.best_iteration
         )
         floor = min(settings.min_rounds, rounds) if objective == "regression" else 0
         if (booster.best_iteration or rounds) < floor:
