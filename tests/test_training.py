@@ -258,3 +258,13 @@ def test_fit_keeps_no_more_trees_than_early_stopping(tables):
     _, exact = fit_corrector(train, valid, "pm25", spec, settings=replace(SMALL, stopping_tolerance=0.0))
     _, tolerant = fit_corrector(train, valid, "pm25", spec, settings=replace(SMALL, stopping_tolerance=0.05))
     assert all(tolerant.best_iterations[k] <= exact.best_iterations[k] for k in exact.best_iterations)
+
+
+def test_rows_without_met_in_the_validation_block_do_not_judge_the_met_model(tables, fitted):
+    spec, train, valid = tables
+    gap = valid.copy()
+    late = gap["issue_time"] >= gap["issue_time"].iloc[len(gap) // 2]
+    gap.loc[late, [c for c in fitted[0].columns if c in MET_COLUMNS]] = np.nan  # a weather-station gap
+    with_gap, _ = fit_corrector(train, gap, "pm25", spec, settings=SMALL)
+    without_gap_rows, _ = fit_corrector(train, gap[~late], "pm25", spec, settings=SMALL)
+    pd.testing.assert_frame_equal(with_gap._predict_own(valid), without_gap_rows._predict_own(valid))

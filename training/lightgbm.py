@@ -289,6 +289,10 @@ def _fit_one(
 ) -> tuple[CorrectorModel, FitReport]:
     """Boosters, blend weights and interval offsets of one feature set (usable rows already chosen)."""
     target = f"{pollutant}_observed"
+    if spec.uses_met and settings.met_fallback:  # rows without met are the fallback's: never judge by them
+        with_met = ~met_absent(valid)
+        if with_met.sum() >= MIN_VALID_ROWS:
+            valid = valid[with_met]
     columns = model_columns(spec, pollutant)
     base_train = base_forecast(train, pollutant, base)
     base_valid = base_forecast(valid, pollutant, base)
@@ -339,10 +343,6 @@ def _fit_one(
             booster = lgb.train(settings.params(objective, alpha), train_set, num_boost_round=floor)
         boosters[name] = booster
         report.best_iterations[name] = int(booster.best_iteration or booster.current_iteration())
-    if spec.uses_met and settings.met_fallback:  # rows without met will be the fallback's
-        calibrate = ~met_absent(valid)
-        if calibrate.sum() >= MIN_VALID_ROWS:
-            valid, base_valid, y_valid = valid[calibrate], base_valid[calibrate], y_valid[calibrate]
     block = lead_block_index(valid["lead_h"].to_numpy())
     mean = from_target(boosters["mean"].predict(valid[columns]), base_valid, transform)
     clim_column = f"{pollutant}_climatology"
