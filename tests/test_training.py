@@ -268,3 +268,32 @@ def test_rows_without_met_in_the_validation_block_do_not_judge_the_met_model(tab
     with_gap, _ = fit_corrector(train, gap, "pm25", spec, settings=SMALL)
     without_gap_rows, _ = fit_corrector(train, gap[~late], "pm25", spec, settings=SMALL)
     pd.testing.assert_frame_equal(with_gap._predict_own(valid), without_gap_rows._predict_own(valid))
+
+
+def test_a_hindcast_period_is_checked_against_the_archive_of_the_stations_hindcast(monkeypatch, tmp_path):
+    import training.comparison as comparison
+
+    status = pd.DataFrame(
+        {
+            "station_id": ["bj-a", "hn-b"],
+            "pollutant": ["pm25", "pm25"],
+            "first": pd.to_datetime(["2013-03-01", "2015-12-01"], utc=True),
+            "last": pd.to_datetime(["2016-02-29", "2018-12-31"], utc=True),
+        }
+    )
+
+    class FakeArchive:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def status(self):
+            return status
+
+    monkeypatch.setattr(comparison, "ObservationArchive", FakeArchive)
+    period = ("2016-03-01", "2017-02-27", (0,))
+    assert len(comparison.hindcast_issue_times(tmp_path, *period)) == 364  # the whole archive covers it
+    assert len(comparison.hindcast_issue_times(tmp_path, *period, stations=["hn-b"])) == 364
+    with pytest.raises(TrainingDataError, match=r"outside the archive of the 1 station\(s\).*2013-03-01 … 2016-02-29"):
+        comparison.hindcast_issue_times(tmp_path, *period, stations=["bj-a"])
+    with pytest.raises(TrainingDataError, match="no observations of o3"):
+        comparison.hindcast_issue_times(tmp_path, *period, stations=["hn-b"], pollutants=["o3"])

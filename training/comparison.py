@@ -30,17 +30,33 @@ def pollutant_of(name: str, tags: dict | None = None) -> str:
     raise ValueError(f"cannot tell which pollutant model {name!r} forecasts (tag it with pollutant=…)")
 
 
-def hindcast_issue_times(home: Path, start, end, issue_hours: Sequence[int]) -> pd.DatetimeIndex:
-    """Issue times of a hindcast period, checked against what the archive holds."""
+def hindcast_issue_times(
+    home: Path,
+    start,
+    end,
+    issue_hours: Sequence[int],
+    stations: Sequence[str] | None = None,
+    pollutants: Sequence[str] | None = None,
+) -> pd.DatetimeIndex:
+    """Issue times of a hindcast period, checked against what the archive holds for ``stations`` and
+    ``pollutants`` (all when None): a model of one network must not be hindcast on another's years."""
     issues = rolling_issue_times(start, end, issue_hours)
     status = ObservationArchive(HomeLayout(Path(home))).status()
     if status.empty:
         raise TrainingDataError("the archive holds no observations; run `vnaqi ingest` first")
+    what = "the archive"
+    if stations:
+        status = status[status["station_id"].isin(list(stations))]
+        what = f"the archive of the {len(set(stations))} station(s) hindcast"
+    if pollutants:
+        status = status[status["pollutant"].isin(list(pollutants))]
+    if status.empty:
+        raise TrainingDataError(f"{what} holds no observations of {', '.join(pollutants or ['any pollutant'])}")
     first, last = pd.Timestamp(status["first"].min()), pd.Timestamp(status["last"].max())
     inside = issues[(issues > first + pd.Timedelta(days=1)) & (issues <= last)]
     if len(inside) == 0:
         raise TrainingDataError(
-            f"hindcast period {pd.Timestamp(start):%Y-%m-%d} … {pd.Timestamp(end):%Y-%m-%d} is outside the archive "
+            f"hindcast period {pd.Timestamp(start):%Y-%m-%d} … {pd.Timestamp(end):%Y-%m-%d} is outside {what} "
             f"({first:%Y-%m-%d} … {last:%Y-%m-%d}): no issue time has observations before it"
         )
     if len(inside) < len(issues):

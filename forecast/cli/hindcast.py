@@ -74,7 +74,7 @@ def hindcast_command(
     persistence and climatology references, and prints the verification of the period.
     """
     from forecast.model_store import TrackingSettings, load_corrector, open_tracking
-    from training.comparison import hindcast_issue_times, hindcast_models, write_parquet_atomic
+    from training.comparison import hindcast_issue_times, hindcast_models, model_stations, write_parquet_atomic
     from training.experiment import verify_hindcast
 
     layout = home_layout(home)
@@ -84,7 +84,6 @@ def hindcast_command(
     try:
         settings = TrackingSettings(tracking_uri=tracking_uri).resolve(layout.root)
         client = open_tracking(settings, layout.root)
-        issues = hindcast_issue_times(layout.root, start, end, parse_hours(issue_hours))
         models, infos = {}, {}
         for p in pollutants:
             ref = model
@@ -96,6 +95,10 @@ def hindcast_command(
                     f"{infos[p].name} version {infos[p].version} was trained with --met {models[p].spec.met_mode}, "
                     f"not {met}; use --model latest --met {met} or another version"
                 )
+        stations = sorted({s for m in models.values() for s in (model_stations(m, layout.root, station) or ())})
+        issues = hindcast_issue_times(
+            layout.root, start, end, parse_hours(issue_hours), stations=stations or None, pollutants=pollutants
+        )
         dask_client = None
         if scheduler:
             from distributed import Client
