@@ -259,17 +259,24 @@ def fit_corrector(
     return model, report
 
 
+def _dataset(
+    features: pd.DataFrame, observed: np.ndarray, base: np.ndarray, transform: TargetTransform, power: int
+) -> lgb.Dataset:
+    """Training set of one booster: the transformed target with the weights that make its loss that of
+    the concentration."""
+    return lgb.Dataset(
+        features, to_target(observed, base, transform), weight=target_weights(base, transform, power),
+        free_raw_data=False,
+    )  # fmt: skip
+
+
 def _refit_mean(model: CorrectorModel, train: pd.DataFrame, rows_fitted: int, settings: BoosterSettings) -> None:
     """Refit ``model``'s mean booster on all of ``train`` (see ``BoosterSettings.refit_mean_on_all_rows``)."""
     best = int(model.boosters["mean"].best_iteration or model.boosters["mean"].current_iteration())
     rounds = max(1, int(np.ceil(best * len(train) / max(rows_fitted, 1))))
     base = base_forecast(train, model.pollutant, model.base)
     observed = train[f"{model.pollutant}_observed"].to_numpy(dtype=float)
-    train_set = lgb.Dataset(
-        train[model.columns],
-        to_target(observed, base, model.transform),
-        weight=target_weights(base, model.transform, settings.mean_weight_power),
-    )
+    train_set = _dataset(train[model.columns], observed, base, model.transform, settings.mean_weight_power)
     model.boosters["mean"] = lgb.train(settings.params("regression"), train_set, num_boost_round=rounds)
     model.metadata["mean_refit_rounds"] = rounds
     logger.info("%s: mean booster refitted on all %d training rows with %d trees", model.pollutant, len(train), rounds)
@@ -307,12 +314,7 @@ def _fit_one(
         if progress:
             progress(f"{pollutant}: {name} booster")
         power = settings.mean_weight_power if objective == "regression" else 1  # squared vs pinball loss in µg/m³
-        train_set = lgb.Dataset(
-            train[columns],
-            to_target(y_train, base_train, transform),
-            weight=target_weights(base_train, transform, power),
-            free_raw_data=False,
-        )
+        train_set = _dataset(train[columns], y_train, base_train, transform, power)
         valid_set = lgb.Dataset(
             valid[columns],
             to_target(y_valid, base_valid, transform),
