@@ -83,6 +83,15 @@ def test_hindcast_writes_the_documented_rows(hindcast_file):
     assert (table["q10"] <= table["q50"]).all() and (table["q50"] <= table["q90"]).all()
     assert table["observed"].notna().mean() > 0.9
     assert "Wrote" in output and "1-24 h" in output
+    assert "in-sample" not in output  # after the validation block: a fair test
+
+
+def test_a_hindcast_inside_the_training_period_is_flagged_in_sample(home, promoted, tmp_path):
+    result = run(home, "hindcast", "--model", "champion", "--from", "2026-02-01", "--to", "2026-02-03",
+                 "--issue-hours", "0", "--out", str(tmp_path / "in-sample.parquet"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "in-sample, not skill" in " ".join(result.output.split())
+    assert "2026-02-01 … 2026-02-03" in " ".join(result.output.split())
 
 
 def test_hindcast_refuses_to_overwrite_and_keeps_the_file(home, hindcast_file):

@@ -67,6 +67,22 @@ def hindcast_issue_times(
     return inside
 
 
+def in_sample_warning(model: CorrectorModel, label: str, start, end) -> str | None:
+    """A warning when a hindcast's issues (and their 72 h) overlap the period ``model`` was trained or
+    validated on: scores there are in-sample, not skill. None when they do not or the model does not say."""
+    fitted_from, fitted_to = model.metadata.get("train_from"), model.metadata.get("valid_to")
+    if not (fitted_from and fitted_to):
+        return None
+    first, last = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=3)
+    if last < pd.Timestamp(fitted_from) or first > pd.Timestamp(fitted_to) + pd.Timedelta(hours=23):
+        return None
+    period = f"{pd.Timestamp(start):%Y-%m-%d} … {pd.Timestamp(end):%Y-%m-%d}"
+    return (
+        f"{label} was trained and validated on {fitted_from} … {fitted_to}; the hindcast {period} overlaps it, "
+        "so its scores are in-sample, not skill"
+    )
+
+
 def model_stations(model: CorrectorModel, home: Path, asked: Sequence[str] | None) -> tuple[str, ...] | None:
     """Stations to hindcast: those asked for, else those the model was trained on (if the archive has them)."""
     if asked:

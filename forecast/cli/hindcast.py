@@ -74,7 +74,13 @@ def hindcast_command(
     persistence and climatology references, and prints the verification of the period.
     """
     from forecast.model_store import TrackingSettings, load_corrector, open_tracking
-    from training.comparison import hindcast_issue_times, hindcast_models, model_stations, write_parquet_atomic
+    from training.comparison import (
+        hindcast_issue_times,
+        hindcast_models,
+        in_sample_warning,
+        model_stations,
+        write_parquet_atomic,
+    )
     from training.experiment import verify_hindcast
 
     layout = home_layout(home)
@@ -120,6 +126,10 @@ def hindcast_command(
             + ")"
         )
     console.print(f"Wrote {len(table):,} rows ({len(issues)} issue times) to {out}")
+    for p, info in infos.items():
+        warning = in_sample_warning(models[p], f"{info.name} version {info.version}", start, end)
+        if warning:
+            console.print(f"[bold yellow]Warning:[/] {warning}")
     if table["observed"].notna().any():
         _print_report(verify_hindcast(table, layout.root), f"Hindcast {start} … {end}: 24 h-mean RMSE")
 
