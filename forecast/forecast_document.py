@@ -68,8 +68,14 @@ def forecast_document(
     tz: str,
     synthetic: bool,
     provenance: dict[str, Any],
+    station_status: dict[str, dict[str, Any]] | None = None,
+    category_probabilities: xr.DataArray | None = None,
 ) -> dict[str, Any]:
     """Build the JSON-ready document of one run.
+
+    ``station_status`` (station → flags such as ``no_recent_observations``, ``no_met_leads``) is shown
+    as each station's ``status``; ``category_probabilities`` (dims station, day, category) adds
+    ``category_probabilities`` (category 1…6 → probability) to each daily entry.
 
     ``observed_hourly`` is the engine's hourly VN_AQI of the observations (dims station, time); the
     last hour with an AQI at or before the issue time is reported as "observed".
@@ -116,9 +122,14 @@ def forecast_document(
             hourly.append(entry)
         daily = []
         d = aqi.daily.sel({STATION: sid})
+        probs = category_probabilities.sel({STATION: sid}) if category_probabilities is not None else None
         for j, day in enumerate(d["day"].values):
+            entry_probs = None
+            if probs is not None and np.isfinite(probs.values[j]).all():
+                entry_probs = {str(int(k)): round(float(v), 3) for k, v in zip(probs["category"].values, probs.values[j])}
             daily.append(
                 {
+                    "category_probabilities": entry_probs,
                     "day": str(day),
                     "date": str(d["date"].values[j]),
                     "aqi": _aqi(d["aqi"].values[j]),
@@ -137,6 +148,7 @@ def forecast_document(
                 "latitude": station.latitude,
                 "longitude": station.longitude,
                 "observed": observed,
+                "status": (station_status or {}).get(sid, {}),
                 "hourly": hourly,
                 "daily": daily,
             }

@@ -29,8 +29,11 @@ def next_version(cycle_dir: Path, name: str) -> int:
     return max(versions, default=0) + 1
 
 
-def write_run(runs_dir: Path, cycle: str, name: str, files: Mapping[str, Writer]) -> Path:
-    """Write ``files`` (file name → function writing that file) as a new version; return its folder."""
+def write_run(runs_dir: Path, cycle: str, name: str, files: Mapping[str, Writer], version: int | None = None) -> Path:
+    """Write ``files`` (file name → function writing that file) as a new version; return its folder.
+
+    ``version`` fixes the version (the run catalogue's); ``FileExistsError`` if that folder exists.
+    """
     cycle_dir = runs_dir / cycle
     cycle_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cycle_dir))
@@ -38,13 +41,15 @@ def write_run(runs_dir: Path, cycle: str, name: str, files: Mapping[str, Writer]
         for filename, writer in files.items():
             writer(staging / filename)
         while True:
-            final = cycle_dir / f"{name}-v{next_version(cycle_dir, name)}"
+            final = cycle_dir / f"{name}-v{version or next_version(cycle_dir, name)}"
             try:
                 os.rename(staging, final)  # fails if another writer took this version meanwhile
                 return final
             except OSError:
                 if not final.exists():
                     raise
+                if version is not None:
+                    raise FileExistsError(f"{final} already exists; refusing to overwrite an earlier run") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
