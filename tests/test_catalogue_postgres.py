@@ -29,8 +29,20 @@ PG_USER = "postgres"
 _databases = itertools.count(1)
 
 
+def _install_postgresql() -> None:
+    """Install Debian's PostgreSQL server when it is missing and we may (root with apt-get), once."""
+    if os.geteuid() != 0 or not shutil.which("apt-get") or glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "postgresql"]):
+        if subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False).returncode != 0:
+            return
+
+
 def _pg_bin() -> Path | None:
-    """The folder holding initdb, pg_ctl and postgres (symlinks on PATH are followed)."""
+    """The folder holding initdb, pg_ctl and postgres (symlinks on PATH are followed); Debian's
+    ``postgresql`` package is installed first if it is missing and apt-get may be used."""
+    _install_postgresql()
     candidates = []
     if found := shutil.which("initdb"):
         candidates.append(Path(found).resolve().parent)
