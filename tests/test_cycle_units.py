@@ -108,3 +108,16 @@ def test_publish_refuses_an_incomplete_run_and_swaps_links(tmp_path):
     (run2 / "manifest.json").write_text("{}")
     publish_run(products, run2, "c")
     assert published_run(products) == published_run(products, "c") == run2.resolve()
+
+
+def test_logs_are_json_lines_off_a_terminal():
+    import json
+    import logging
+
+    from forecast.cli.common import JsonLogFormatter
+
+    record = logging.LogRecord("forecast.cycle.runner", logging.WARNING, __file__, 1, "fallback %s: %s",
+                               ("nwp-missing", "no NWP"), None)  # fmt: skip
+    entry = json.loads(JsonLogFormatter().format(record))
+    assert entry["level"] == "WARNING" and entry["logger"] == "forecast.cycle.runner"
+    assert entry["message"] == "fallback nwp-missing: no NWP" and entry["time"].endswith("+00:00")

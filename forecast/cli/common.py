@@ -63,8 +63,33 @@ def run_guarded(func, *args, **kwargs):
         raise fail(str(message)) from exc
 
 
+LOG_FORMAT_ENV = "VNAQI_LOG_FORMAT"
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per record (time UTC, level, logger, message) for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import UTC, datetime
+
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    """Plain log lines on a terminal, JSON lines otherwise (``$VNAQI_LOG_FORMAT=text|json`` overrides)."""
+    wanted = os.environ.get(LOG_FORMAT_ENV) or ("text" if sys.stderr.isatty() else "json")
+    handler = logging.StreamHandler()
+    if wanted == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])

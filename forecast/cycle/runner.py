@@ -9,6 +9,7 @@ marks the run failed in the catalogue and leaves the published run as it was.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -34,12 +35,12 @@ from forecast.cycle.models import load_cycle_models
 from forecast.cycle.predict import corrector_cube, empty_cube
 from forecast.cycle.probabilities import daily_category_probabilities
 from forecast.cycle.publish import newer_than_latest, publish_run, published_run
-from forecast.cycles import cycle_id
+from forecast.cycles import cycle_id, parse_cycle
 from forecast.forecast_aqi import ForecastAQI, forecast_vn_aqi
 from forecast.forecast_document import forecast_document
 from forecast.run_store import json_writer, write_run
 from met_inputs.cf import cf_station_timeseries
-from met_inputs.cube_builder import build_station_cube
+from met_inputs.cube_builder import build_station_cube, source_files
 from met_inputs.observations.archive import ObservationArchive
 
 logger = logging.getLogger(__name__)
@@ -142,8 +143,9 @@ def _run(
 
     with timer.stage("inputs"):
         try:
-            cube_in, report = build_station_cube(layout, cycle, stations, load_sources(home=layout.root))
-            input_report = report.as_dict()
+            sources = load_sources(home=layout.root)
+            cube_in, report = build_station_cube(layout, cycle, stations, sources)
+            input_report = {**report.as_dict(), "files": _used_files(layout, sources, report)}
             for note in report.fallbacks:
                 _fallback(catalogue, run_id, fallbacks, "input", note)
             if report.used("nwp") is None:
@@ -216,6 +218,7 @@ def _run(
         "baseline_choice": baseline_choice,
         "fallbacks": fallbacks,
         "inputs": input_report,
+        "archive": _archive_fingerprint(layout),
         "input_health": _health_summary(health),
         "alerts_opened": opened,
         "settings": settings.model_dump(),
@@ -268,6 +271,36 @@ def _close_interrupted(catalogue: RunCatalogue, home: Path) -> None:
     for record in catalogue.runs(status="running", limit=1000):
         if record.config.get("home") == str(home):
             catalogue.finish(record.run_id, "failed", error="interrupted: its process died before it finished")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _used_files(layout: HomeLayout, sources, report) -> list[dict[str, Any]]:
+    """Path, size and SHA-256 of every gridded input file the cube was built from."""
+    out = []
+    for status in report.sources:
+        if status.status != "used":
+            continue
+        source = next(s for s in sources.sources if s.name == status.name)
+        for path in source_files(layout, sources, source, pd.Timestamp(parse_cycle(status.cycle))):
+            out.append(
+                {"source": status.name, "path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            )
+    return out
+
+
+def _archive_fingerprint(layout: HomeLayout) -> dict[str, Any]:
+    """What the observation archive held: SHA-256 and entries of its ingest log (replayable with vnaqi ingest)."""
+    log = layout.archive / "ingest_log.jsonl"
+    if not log.is_file():
+        return {"ingest_log": None}
+    return {"ingest_log": str(log), "sha256": _sha256(log), "entries": sum(1 for _ in log.open())}
 
 
 def _method(found) -> str:
