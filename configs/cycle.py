@@ -55,6 +55,11 @@ class CycleSettings(BaseModel):
     history_days: int = Field(default=14, ge=3, description="days of observations read before the cycle")
     climatology_days: int = Field(default=3 * 365, ge=30, description="days behind the baseline fallback")
     recent_obs_hours: int = Field(default=6, ge=1, description="a station with no observation this recent is flagged")
+    neighbour_radius_km: float = Field(
+        default=25.0,
+        ge=0,
+        description="a flagged station's model inputs borrow the history of a fresh station this near",
+    )
     time_zone: str = DEFAULT_LOCAL_TZ
     daily_completeness: float = Field(default=0.75, ge=0, le=1)
     probability_levels: list[float] = Field(

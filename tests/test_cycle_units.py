@@ -121,3 +121,22 @@ def test_logs_are_json_lines_off_a_terminal():
     entry = json.loads(JsonLogFormatter().format(record))
     assert entry["level"] == "WARNING" and entry["logger"] == "forecast.cycle.runner"
     assert entry["message"] == "fallback nwp-missing: no NWP" and entry["time"].endswith("+00:00")
+
+
+def test_a_silent_station_borrows_the_history_of_its_nearest_fresh_neighbour():
+    from configs.networks import Station
+    from forecast.cycle.inputs import borrow_neighbour_history
+
+    def station(sid, lat, lon):
+        return Station(id=sid, name_vi=sid, name_en=sid, latitude=lat, longitude=lon, province="Hà Nội", source="test")
+
+    # a is silent; b is ~11 km north of it, c ~55 km
+    stations = [station("a", 21.0, 105.8), station("b", 21.1, 105.8), station("c", 21.5, 105.8)]
+    values = np.vstack([np.r_[np.full(20, 30.0), np.full(10, np.nan)], np.arange(30.0), np.full(30, 99.0)])
+    obs = _obs(values, ids=("a", "b", "c"))
+    borrowed_obs, borrowed = borrow_neighbour_history(obs, stations, CYCLE, max_age_h=6, radius_km=25)
+    assert list(borrowed) == ["a"] and borrowed["a"][0] == "b" and borrowed["a"][1] == pytest.approx(11.1, abs=0.2)
+    assert borrowed_obs["pm25"].sel(station="a").values.tolist() == list(np.arange(30.0))
+    assert np.isnan(obs["pm25"].sel(station="a").values[-1])  # the station's own data are untouched
+    _, none_near = borrow_neighbour_history(obs, stations, CYCLE, max_age_h=6, radius_km=5)
+    assert none_near == {}

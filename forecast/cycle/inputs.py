@@ -74,7 +74,8 @@ def cycle_inputs(
     history_days: int,
 ) -> FeatureInputs:
     """Everything :func:`features.table.build_feature_table` needs for one cycle (climatology excluded:
-    each model brings its own)."""
+    each model brings its own). The observations are each station's own (see
+    :func:`borrow_neighbour_history` for silent stations)."""
     ids = [s.id for s in stations]
     observations = observations_before(archive, ids, cycle, history_days)
     observed_met, _ = station_met(archive, registry, ids, cycle - pd.Timedelta(days=history_days), cycle)
@@ -86,3 +87,43 @@ def cycle_inputs(
         ctm=cube_on_time(cube, [f"ctm_{p}" for p in POLLUTANTS]) if cube is not None else None,
         profile=cube_on_time(cube, list(PROFILE_COLUMNS)) if cube is not None else None,
     )
+
+
+def _distance_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    lat1, lon1, lat2, lon2 = (np.radians(x) for x in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(a))
+
+
+def borrow_neighbour_history(
+    observations: xr.Dataset, stations: list[Station], cycle: pd.Timestamp, max_age_h: float, radius_km: float
+) -> tuple[xr.Dataset, dict[str, tuple[str, float]]]:
+    """Observations where each station without a value in the last ``max_age_h`` hours takes the history
+    of its nearest station within ``radius_km`` that has one (same kind of station preferred).
+
+    Returns the new observations and ``{silent station: (neighbour, distance_km)}``. Only the model
+    inputs change: health, alerts and the observed VN_AQI still use each station's own data.
+    """
+    recent = observations[TIME].values > _naive(cycle).to_datetime64() - np.timedelta64(int(max_age_h), "h")
+    fresh = np.zeros(observations.sizes[STATION], dtype=bool)
+    for pollutant in observations.data_vars:
+        fresh |= np.isfinite(observations[pollutant].values[:, recent]).any(axis=1)
+    if fresh.all() or not fresh.any():
+        return observations, {}
+    by_id = {s.id: s for s in stations}
+    ids = [str(s) for s in observations[STATION].values]
+    lat = np.array([by_id[s].latitude for s in ids])
+    lon = np.array([by_id[s].longitude for s in ids])
+    out = observations.copy(deep=True)
+    borrowed: dict[str, tuple[str, float]] = {}
+    for i in np.flatnonzero(~fresh):
+        distance = _distance_km(lat[i], lon[i], lat, lon)
+        same_type = np.array([by_id[s].station_type == by_id[ids[i]].station_type for s in ids])
+        candidates = np.flatnonzero(fresh & (distance <= radius_km))
+        if candidates.size == 0:
+            continue
+        best = candidates[np.lexsort((distance[candidates], ~same_type[candidates]))[0]]
+        for pollutant in out.data_vars:
+            out[pollutant].values[i] = observations[pollutant].values[best]
+        borrowed[ids[i]] = (ids[best], float(distance[best]))
+    return out, borrowed

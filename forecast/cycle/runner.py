@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from forecast.aqi import hourly_aqi
 from forecast.catalogue import RunCatalogue
 from forecast.cycle.baseline import baseline_cube
 from forecast.cycle.health import alert_conditions, input_health
-from forecast.cycle.inputs import cycle_inputs, observations_before
+from forecast.cycle.inputs import borrow_neighbour_history, cycle_inputs, observations_before
 from forecast.cycle.lock import cycle_lock
 from forecast.cycle.models import load_cycle_models
 from forecast.cycle.predict import corrector_cube, empty_cube
@@ -166,6 +166,10 @@ def _run(
         health = input_health(obs, stored, met_obs, cycle)
         observed_hourly = hourly_aqi(obs)
         conditions = alert_conditions(health, observed_hourly, cycle, settings.alerts)
+        model_obs, borrowed = borrow_neighbour_history(
+            obs, stations, cycle, settings.recent_obs_hours, settings.neighbour_radius_km
+        )
+        inputs = replace(inputs, observations=model_obs)
 
     with timer.stage("alerts"):
         opened = []
@@ -203,7 +207,7 @@ def _run(
         probabilities = daily_category_probabilities(obs, cube, settings.probability_levels, settings.time_zone,
                                                      settings.daily_completeness)  # fmt: skip
 
-    status = _station_status(cube, health, settings)
+    status = _station_status(cube, health, settings, borrowed)
     for sid, flags in status.items():
         if flags.get("no_recent_observations"):
             _fallback(catalogue, run_id, fallbacks, "station-no-recent-observations",
@@ -310,7 +314,9 @@ def _method(found) -> str:
     return f"LightGBM correctors ({names})"
 
 
-def _station_status(cube: xr.Dataset, health: pd.DataFrame, settings: CycleSettings) -> dict[str, dict[str, Any]]:
+def _station_status(
+    cube: xr.Dataset, health: pd.DataFrame, settings: CycleSettings, borrowed: dict[str, tuple[str, float]]
+) -> dict[str, dict[str, Any]]:
     """Per station: flags a reader must see (never presented as normal)."""
     out: dict[str, dict[str, Any]] = {}
     ages = health[health["input"] != "met"].groupby("station_id")["age_h"].min()
@@ -319,11 +325,13 @@ def _station_status(cube: xr.Dataset, health: pd.DataFrame, settings: CycleSetti
         age = float(ages.get(sid, float("inf")))
         if age > settings.recent_obs_hours:
             flags["no_recent_observations"] = True
-            flags["note"] = (
-                "no observation in the window read; forecast from met, calendar and climatology"
-                if age == float("inf")
-                else f"last observation {age:.0f} h before the cycle; forecast leans on met, calendar and climatology"
-            )
+            since = "no observation in the window read" if age == float("inf") else f"last observation {age:.0f} h ago"
+            if sid in borrowed:
+                neighbour, km = borrowed[sid]
+                flags["history_from"] = neighbour
+                flags["note"] = f"{since}; forecast from the recent observations of {neighbour} ({km:.0f} km away)"
+            else:
+                flags["note"] = f"{since}; forecast from met, calendar and climatology"
         if "no_met_leads" in cube and int(cube["no_met_leads"].values[i]):
             flags["no_met_leads"] = int(cube["no_met_leads"].values[i])
         if flags:
