@@ -17,7 +17,7 @@ import xarray as xr
 
 from configs.networks import Station
 from configs.schema import LEAD, POLLUTANTS, STATION, VALID_TIME
-from forecast.aqi.categories import category_by_index
+from forecast.aqi.categories import CATEGORIES, category_by_index
 from forecast.forecast_aqi import ForecastAQI
 
 SCHEMA_ID = "vnaqi.forecast/1"
@@ -28,6 +28,11 @@ def _num(value: Any, digits: int = 1) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else round(value, digits)
+
+
+def _clean(value: float) -> float | None:
+    """A rounded float for JSON (None for NaN)."""
+    return None if value != value else float(value)
 
 
 def _aqi(value: Any) -> int | None:
@@ -82,54 +87,66 @@ def forecast_document(
     """
     issue = pd.Timestamp(cube.attrs["issue_time"])
     pollutants = [p for p in POLLUTANTS if p in cube.data_vars]
+    quantile_names = [p for p in pollutants if f"{p}_q10" in cube]
+    station_ids = [str(s) for s in cube[STATION].values]
+    # Plain numpy arrays (station, lead) looked up once: per-element xarray indexing is ~100× slower.
+    hourly_aqi = aqi.hourly.reindex({STATION: station_ids}).transpose(STATION, LEAD)
+    h_aqi = np.round(hourly_aqi["aqi"].values.astype(float))
+    h_cat = hourly_aqi["category"].values.astype(int)
+    h_dom = hourly_aqi["dominant_pollutant"].values.astype(str)
+    conc = {p: np.round(cube[p].transpose(STATION, LEAD).values.astype(float), 1) for p in pollutants}
+    quant = {
+        (p, q): np.round(cube[f"{p}_{q}"].transpose(STATION, LEAD).values.astype(float), 1)
+        for p in quantile_names
+        for q in ("q10", "q50", "q90")
+    }
+    valid_local = [_local_iso(t, tz) for t in cube[VALID_TIME].values]
+    leads = [int(x) for x in cube[LEAD].values]
+    hourly_categories = {k: category_fields(k) for k in range(len(CATEGORIES) + 1)}
+    daily = aqi.daily.reindex({STATION: station_ids}).transpose(STATION, "day")
+    obs_aqi_all = observed_hourly["aqi"].sel(time=slice(None, np.datetime64(issue.tz_convert("UTC").tz_localize(None))))
     docs = []
-    for sid in cube[STATION].values:
-        sid = str(sid)
+    for k, sid in enumerate(station_ids):
         station = stations[sid]
-        obs_aqi = observed_hourly["aqi"].sel({STATION: sid})
-        obs_aqi = obs_aqi.sel(
-            time=slice(None, np.datetime64(issue.tz_convert("UTC").tz_localize(None)))
-        ).dropna("time")
         observed = None
-        if obs_aqi.sizes["time"]:
-            t = obs_aqi["time"].values[-1]
-            row = observed_hourly.sel({STATION: sid, "time": t})
-            observed = {
-                "time": _local_iso(t, tz),
-                "aqi": _aqi(row["aqi"]),
-                **category_fields(int(row["category"])),
-                "dominant_pollutant": str(row["dominant_pollutant"].item()) or None,
-            }
+        if sid in observed_hourly[STATION].values:
+            obs_aqi = obs_aqi_all.sel({STATION: sid}).dropna("time")
+            if obs_aqi.sizes["time"]:
+                t = obs_aqi["time"].values[-1]
+                row = observed_hourly.sel({STATION: sid, "time": t})
+                observed = {
+                    "time": _local_iso(t, tz),
+                    "aqi": _aqi(row["aqi"]),
+                    **category_fields(int(row["category"])),
+                    "dominant_pollutant": str(row["dominant_pollutant"].item()) or None,
+                }
         hourly = []
-        h = aqi.hourly.sel({STATION: sid})
-        c = cube.sel({STATION: sid})
-        for i, lead in enumerate(cube[LEAD].values):
+        for i, lead in enumerate(leads):
             entry = {
-                "lead": int(lead),
-                "valid_time": _local_iso(cube[VALID_TIME].values[i], tz),
-                "aqi": _aqi(h["aqi"].values[i]),
-                **category_fields(int(h["category"].values[i])),
-                "dominant_pollutant": str(h["dominant_pollutant"].values[i]) or None,
-                "concentrations": {p: _num(c[p].values[i]) for p in pollutants},
+                "lead": lead,
+                "valid_time": valid_local[i],
+                "aqi": None if math.isnan(h_aqi[k, i]) else int(h_aqi[k, i]),
+                **hourly_categories[int(h_cat[k, i])],
+                "dominant_pollutant": h_dom[k, i] or None,
+                "concentrations": {p: _clean(conc[p][k, i]) for p in pollutants},
             }
-            quantiles = {
-                p: {q: _num(c[f"{p}_{q}"].values[i]) for q in ("q10", "q50", "q90")}
-                for p in pollutants
-                if f"{p}_q10" in c
-            }
-            if quantiles:
-                entry["quantiles"] = quantiles
+            if quantile_names:
+                entry["quantiles"] = {
+                    p: {q: _clean(quant[p, q][k, i]) for q in ("q10", "q50", "q90")} for p in quantile_names
+                }
             hourly.append(entry)
-        daily = []
-        d = aqi.daily.sel({STATION: sid})
+        days = []
+        d = daily.isel({STATION: k})
         probs = category_probabilities.sel({STATION: sid}) if category_probabilities is not None else None
         for j, day in enumerate(d["day"].values):
             entry_probs = None
             if probs is not None and np.isfinite(probs.values[j]).all():
-                entry_probs = {str(int(k)): round(float(v), 3) for k, v in zip(probs["category"].values, probs.values[j])}
-            daily.append(
+                entry_probs = {
+                    str(int(c)): round(float(v), 3)
+                    for c, v in zip(probs["category"].values, probs.values[j], strict=True)
+                }
+            days.append(
                 {
-                    "category_probabilities": entry_probs,
                     "day": str(day),
                     "date": str(d["date"].values[j]),
                     "aqi": _aqi(d["aqi"].values[j]),
@@ -137,6 +154,7 @@ def forecast_document(
                     "dominant_pollutant": str(d["dominant_pollutant"].values[j]) or None,
                     "observed_hours": int(d["observed_hours"].values[j]),
                     "forecast_hours": int(d["forecast_hours"].values[j]),
+                    "category_probabilities": entry_probs,
                 }
             )
         docs.append(
@@ -150,7 +168,7 @@ def forecast_document(
                 "observed": observed,
                 "status": (station_status or {}).get(sid, {}),
                 "hourly": hourly,
-                "daily": daily,
+                "daily": days,
             }
         )
     return {

@@ -55,11 +55,13 @@ def write_run(runs_dir: Path, cycle: str, name: str, files: Mapping[str, Writer]
         raise
 
 
-def json_writer(document: object) -> Writer:
-    """A writer that dumps ``document`` as UTF-8 JSON."""
+def json_writer(document: object, compact: bool = False) -> Writer:
+    """A writer that dumps ``document`` as UTF-8 JSON (indented, or ``compact`` for large documents:
+    no whitespace, and the C encoder, several times faster)."""
 
     def write(path: Path) -> None:
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        layout = {"separators": (",", ":")} if compact else {"indent": 2}
+        path.write_text(json.dumps(document, ensure_ascii=False, allow_nan=False, **layout), encoding="utf-8")
 
     return write
 

@@ -173,6 +173,7 @@ def _run(
 
     with timer.stage("alerts"):
         opened = []
+        open_now = {(a.station_id, a.kind) for a in catalogue.open_alerts()}  # one query, not one per station
         for cond in conditions:
             if cond.active:
                 _, new = catalogue.raise_alert(cond.station_id, cond.kind, cycle=cid,
@@ -180,7 +181,7 @@ def _run(
                                                detail=cond.detail, value=cond.value)  # fmt: skip
                 if new:
                     opened.append(f"{cond.station_id} {cond.kind}: {cond.detail}")
-            else:
+            elif (cond.station_id, cond.kind) in open_now:
                 catalogue.close_alerts(cond.station_id, cond.kind, cycle=cid, at=cycle.to_pydatetime())
 
     with timer.stage("models"):
@@ -248,7 +249,7 @@ def _run(
             cf_station_timeseries(values, by_id, cycle, title="VN_AQI service forecast cube").to_netcdf(path)
 
         run_dir = write_run(layout.runs, cid, "forecast", version=catalogue.get(run_id).version, files={
-            "forecast.json": json_writer(document),
+            "forecast.json": json_writer(document, compact=True),
             "health.csv": lambda p: health.to_csv(p, index=False),
             "forecast.nc": write_cube,
             "manifest.json": json_writer(manifest),  # last: its presence marks a complete run
