@@ -208,3 +208,20 @@ def test_schedule_once_publishes_what_is_due_and_skips_what_is_published(home, f
     assert "cycle 2026-01-19T12Z: run — deadline" in result.output  # no NWP in this home: fallbacks
     assert RunCatalogue(home_root=home).latest("published", cycle="2026-01-19T12Z") is not None
     assert published_run(HomeLayout(home).products).parent.name == CYCLE  # an older cycle never takes "latest"
+
+
+def test_a_forecaster_approves_and_publishes_an_unpublished_run(home, first_run):
+    made = run(home, "run", "--cycle", "2026-01-19T00Z", "--no-publish")
+    assert made.exit_code == 0, made.output
+    run_id = RunCatalogue(home_root=home).runs(cycle="2026-01-19T00Z", limit=1)[0].run_id
+    refused = run(home, "runs", "approve", "nope/forecast-v1", "--by", "an")
+    assert refused.exit_code == 2
+    assert run(home, "runs", "approve", run_id, "--by", "Nguyễn An", "--note", "checked D1").exit_code == 0
+    published = run(home, "runs", "publish", run_id, "--by", "Nguyễn An")
+    assert published.exit_code == 0, published.output
+    record = RunCatalogue(home_root=home).get(run_id)
+    assert record.status == "published" and record.approved_by == "Nguyễn An"
+    assert published_run(HomeLayout(home).products, "2026-01-19T00Z") == Path(record.path).resolve()
+    assert published_run(HomeLayout(home).products).parent.name == CYCLE  # latest stays on the newer cycle
+    again = run(home, "runs", "publish", run_id, "--by", "Nguyễn An")
+    assert again.exit_code == 2 and "only a complete or approved run" in again.output
