@@ -46,8 +46,9 @@ def demo_network(registry: StationRegistry, source_network: str = "vietnam", wit
         for s in registry.stations(network=source_network, kind="weather")
         if with_weather and s.province in CITY_CLIMATE
     ]
-    weather_twins = [
-        Station(
+
+    def twin(s: Station, kind: str, **extra) -> Station:
+        return Station(
             id=f"demo-{s.id}",
             name_vi=f"{s.name_vi} (mô phỏng)",
             name_en=f"{s.name_en} (synthetic)",
@@ -55,16 +56,16 @@ def demo_network(registry: StationRegistry, source_network: str = "vietnam", wit
             longitude=s.longitude,
             elevation_m=s.elevation_m,
             province=s.province,
-            kind="weather",
+            kind=kind,
             station_type=s.station_type,
             time_zone=s.time_zone,
             source=SYNTHETIC_LABEL,
             coordinates_approximate=s.coordinates_approximate,
-            observes_met=True,
             notes=f"Synthetic twin of {s.id} for the demo.",
+            **extra,
         )
-        for s in weather
-    ]
+
+    weather_twins = [twin(s, "weather", observes_met=True) for s in weather]
 
     def met_station(station: Station) -> str | None:
         if not weather_twins:
@@ -75,23 +76,7 @@ def demo_network(registry: StationRegistry, source_network: str = "vietnam", wit
         ).id
 
     stations = [
-        Station(
-            id=f"demo-{s.id}",
-            name_vi=f"{s.name_vi} (mô phỏng)",
-            name_en=f"{s.name_en} (synthetic)",
-            latitude=s.latitude,
-            longitude=s.longitude,
-            elevation_m=s.elevation_m,
-            province=s.province,
-            kind="air_quality",
-            station_type=s.station_type,
-            sensor_type=s.sensor_type,
-            time_zone=s.time_zone,
-            source=SYNTHETIC_LABEL,
-            coordinates_approximate=s.coordinates_approximate,
-            met_station=met_station(s),
-            notes=f"Synthetic twin of {s.id} for the demo.",
-        )
+        twin(s, "air_quality", sensor_type=s.sensor_type, met_station=met_station(s))
         for s in registry.stations(network=source_network, kind="air_quality")
         if s.province in CITY_CLIMATE
     ]
@@ -252,15 +237,15 @@ def synthetic_observations(
     for k, station in enumerate(s for s in network.stations if s.kind == "air_quality"):
         climate, regime = city_regime[station.province]
         station_factor = rng.uniform(0.8, 1.25)
-        noise = np.exp(_ar1(n, 0.9, 0.18, rng))
+        noise = np.exp(ar1_series(n, 0.9, 0.18, rng))
         pm25 = climate.pm25_clean * station_factor * regime * pm_diurnal * noise
         values = {
             "pm25": pm25,
-            "pm10": pm25 * rng.uniform(1.45, 1.9) * np.exp(_ar1(n, 0.7, 0.08, rng)),
-            "no2": 28 * station_factor * traffic * regime**0.5 * np.exp(_ar1(n, 0.8, 0.15, rng)),
-            "o3": (20 + 95 * sun * rng.uniform(0.8, 1.2) / regime**0.2) * np.exp(_ar1(n, 0.8, 0.12, rng)),
-            "so2": 9 * station_factor * regime**0.4 * np.exp(_ar1(n, 0.9, 0.2, rng)),
-            "co": (700 + 14 * pm25) * traffic**0.5 * np.exp(_ar1(n, 0.8, 0.1, rng)) / 1000.0,  # mg/m³
+            "pm10": pm25 * rng.uniform(1.45, 1.9) * np.exp(ar1_series(n, 0.7, 0.08, rng)),
+            "no2": 28 * station_factor * traffic * regime**0.5 * np.exp(ar1_series(n, 0.8, 0.15, rng)),
+            "o3": (20 + 95 * sun * rng.uniform(0.8, 1.2) / regime**0.2) * np.exp(ar1_series(n, 0.8, 0.12, rng)),
+            "so2": 9 * station_factor * regime**0.4 * np.exp(ar1_series(n, 0.9, 0.2, rng)),
+            "co": (700 + 14 * pm25) * traffic**0.5 * np.exp(ar1_series(n, 0.8, 0.1, rng)) / 1000.0,  # mg/m³
         }
         for pollutant, series in values.items():
             series = np.round(series, 3 if pollutant == "co" else 1)
@@ -282,7 +267,7 @@ def synthetic_observations(
     return out
 
 
-def _ar1(n: int, phi: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+def ar1_series(n: int, phi: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """A stationary AR(1) series of length ``n`` with lag-1 correlation ``phi`` and std ``sigma``."""
     shocks = rng.normal(0.0, sigma * np.sqrt(1 - phi**2), n)
     out = np.empty(n)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from configs.networks import Station
 from met_inputs.gribwrite import FieldSpec, LatLonGrid, cams_field, ifs_field, write_grib2
-from met_inputs.synthetic import CITY_CLIMATE, SYNTHETIC_LABEL, EpisodeCalendar
+from met_inputs.synthetic import CITY_CLIMATE, SYNTHETIC_LABEL, EpisodeCalendar, ar1_series
 
 logger = logging.getLogger(__name__)
 
@@ -98,15 +98,6 @@ CITY_WEATHER: Final = {
 }  # fmt: skip
 
 
-def _ar1(n: int, phi: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    shocks = rng.normal(0.0, sigma * np.sqrt(1 - phi**2), n)
-    out = np.empty(n)
-    out[0] = rng.normal(0.0, sigma)
-    for i in range(1, n):
-        out[i] = phi * out[i - 1] + shocks[i]
-    return out
-
-
 def _solar_hour(times: pd.DatetimeIndex, lon: np.ndarray) -> np.ndarray:
     """Local solar hour (time, *space) of the hour-ending stamps."""
     utc = times.hour.to_numpy() + times.minute.to_numpy() / 60.0
@@ -159,8 +150,8 @@ class SyntheticWeather:
             "surge": np.convolve(surge, kernel, mode="same"),
             "air_mass": np.exp(-since / 36.0),  # 1 just after a surge, fading over a day and a half
             "shower_day": np.repeat(daily_shower & ~stagnant, 24).astype(float),
-            "wind_dir_noise": _ar1(n, 0.9, 15.0, rng),
-            "wind_speed_noise": _ar1(n, 0.8, 0.12, rng),
+            "wind_dir_noise": ar1_series(n, 0.9, 15.0, rng),
+            "wind_speed_noise": ar1_series(n, 0.8, 0.12, rng),
         }
 
     def regime(self, province: str, times: pd.DatetimeIndex) -> np.ndarray:
@@ -294,10 +285,10 @@ def _nwp_error(cycle: pd.Timestamp, seed: int, hours: int) -> dict[str, np.ndarr
     rng = np.random.default_rng([seed, 3, int(pd.Timestamp(cycle).timestamp() // 3600)])
     grow = 0.25 + 0.75 * np.arange(hours + 1) / 72.0
     return {
-        "t": 1.2 * grow * _ar1(hours + 1, 0.97, 1.0, rng),
-        "wind": np.exp(0.2 * grow * _ar1(hours + 1, 0.95, 1.0, rng)),
-        "msl": 1.5 * grow * _ar1(hours + 1, 0.98, 1.0, rng),
-        "blh": np.exp(0.2 * grow * _ar1(hours + 1, 0.95, 1.0, rng)),
+        "t": 1.2 * grow * ar1_series(hours + 1, 0.97, 1.0, rng),
+        "wind": np.exp(0.2 * grow * ar1_series(hours + 1, 0.95, 1.0, rng)),
+        "msl": 1.5 * grow * ar1_series(hours + 1, 0.98, 1.0, rng),
+        "blh": np.exp(0.2 * grow * ar1_series(hours + 1, 0.95, 1.0, rng)),
     }
 
 
@@ -407,9 +398,9 @@ def synthetic_met_observations(
     after = weather.surface(lat, lon, times + pd.Timedelta(hours=1))["tp"][:, 0]
     rng = np.random.default_rng([seed, 4, sum(map(ord, station.id))])
     n = len(times)
-    t = now["t2m"] + _ar1(n, 0.8, 0.3, rng)
-    d = np.minimum(now["d2m"] + _ar1(n, 0.8, 0.4, rng), t)
-    speed = np.maximum(now["ws10"] * np.exp(_ar1(n, 0.5, 0.1, rng)), 0.3)
+    t = now["t2m"] + ar1_series(n, 0.8, 0.3, rng)
+    d = np.minimum(now["d2m"] + ar1_series(n, 0.8, 0.4, rng), t)
+    speed = np.maximum(now["ws10"] * np.exp(ar1_series(n, 0.5, 0.1, rng)), 0.3)
     regime = weather.regime(NORTH if _blend_weight(lat)[0] >= 0.5 else SOUTH, times)  # haze lowers visibility
     local = times.tz_convert(station.time_zone).tz_localize(None)
     return pd.DataFrame(
@@ -422,9 +413,9 @@ def synthetic_met_observations(
             "humidity": np.round(_rh(t, d), 1),
             "precip": np.round(after, 1),
             "windspeed": np.round(speed * 3.6, 1),
-            "winddir": np.round(np.mod(now["wd10"] + _ar1(n, 0.5, 8.0, rng), 360.0), 0),
-            "sealevelpressure": np.round(now["msl"] + _ar1(n, 0.9, 0.3, rng), 1),
-            "cloudcover": np.round(np.clip(100 * now["tcc"] + _ar1(n, 0.7, 8.0, rng), 0, 100), 0),
+            "winddir": np.round(np.mod(now["wd10"] + ar1_series(n, 0.5, 8.0, rng), 360.0), 0),
+            "sealevelpressure": np.round(now["msl"] + ar1_series(n, 0.9, 0.3, rng), 1),
+            "cloudcover": np.round(np.clip(100 * now["tcc"] + ar1_series(n, 0.7, 8.0, rng), 0, 100), 0),
             "visibility": np.round(np.clip(14.0 / (0.8 + 0.6 * regime), 0.8, 10.0), 1),
             "solarradiation": np.round(now["ssrd"], 0),
             "stations": station.id,
