@@ -60,10 +60,17 @@ def _history(obs: xr.Dataset, issue: np.datetime64) -> xr.Dataset:
     return obs.sel({TIME: slice(None, issue)})
 
 
-def _empty_cube(obs: xr.Dataset, issue: np.datetime64, leads: int, method: str) -> xr.Dataset:
+def empty_cube(station_ids, issue_time, leads: int, method: str) -> xr.Dataset:
+    """A forecast cube ``(station, lead)`` with ``valid_time`` and attrs, and no variables yet.
+
+    ``issue_time``: a tz-aware time, or a naive one meaning UTC.
+    """
+    stamp = pd.Timestamp(issue_time)
+    stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+    issue = np.datetime64(stamp.to_datetime64(), "ns")
     lead = np.arange(1, leads + 1)
     valid = issue + lead.astype("timedelta64[h]")
-    cube = xr.Dataset(coords={STATION: obs[STATION].values, LEAD: lead, VALID_TIME: (LEAD, valid)})
+    cube = xr.Dataset(coords={STATION: list(station_ids), LEAD: lead, VALID_TIME: (LEAD, valid)})
     cube[LEAD].attrs.update(units="h", long_name="forecast lead (hour-ending)")
     cube.attrs.update(
         issue_time=pd.Timestamp(issue).tz_localize("UTC").isoformat(),
@@ -72,6 +79,10 @@ def _empty_cube(obs: xr.Dataset, issue: np.datetime64, leads: int, method: str) 
         time_convention="hour-ending, UTC",
     )
     return cube
+
+
+def _empty_cube(obs: xr.Dataset, issue: np.datetime64, leads: int, method: str) -> xr.Dataset:
+    return empty_cube(obs[STATION].values, issue, leads, method)
 
 
 def persistence(

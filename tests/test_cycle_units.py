@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from configs.cycle import AlertSettings
+from forecast.baselines import empty_cube
 from forecast.cycle.health import EXCEEDANCE, SILENT, alert_conditions, input_health
-from forecast.cycle.predict import empty_cube
 from forecast.cycle.probabilities import band_weights, daily_category_probabilities, level_concentration
 from forecast.cycle.publish import publish_run, published_run
 

@@ -16,29 +16,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from configs.schema import CONCENTRATION_UNITS, LEAD, STATION, VALID_TIME
+from configs.schema import CONCENTRATION_UNITS, LEAD, STATION
 from features.climatology import climatology_at
 from features.table import FeatureInputs, build_feature_table
+from forecast.baselines import empty_cube
 from forecast.corrector import CorrectorModel, met_absent
 
 logger = logging.getLogger(__name__)
 
 QUANTILES = ("q10", "q50", "q90")
-
-
-def empty_cube(station_ids: list[str], cycle: pd.Timestamp, leads: int, method: str) -> xr.Dataset:
-    """A cube with the coordinates of a cycle and no variables."""
-    lead = np.arange(1, leads + 1)
-    valid = pd.Timestamp(cycle).tz_convert("UTC").tz_localize(None).to_datetime64() + lead.astype("timedelta64[h]")
-    cube = xr.Dataset(coords={STATION: station_ids, LEAD: lead, VALID_TIME: (LEAD, valid)})
-    cube[LEAD].attrs.update(units="h", long_name="forecast lead (hour-ending)")
-    cube.attrs.update(
-        issue_time=pd.Timestamp(cycle).tz_convert("UTC").isoformat(),
-        method=method,
-        units=CONCENTRATION_UNITS,
-        time_convention="hour-ending, UTC",
-    )
-    return cube
 
 
 def _spec_key(model: CorrectorModel) -> str:

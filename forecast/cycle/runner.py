@@ -26,13 +26,14 @@ from configs.schema import MAX_LEAD_HOURS, STATION, TIME
 from configs.settings import HomeLayout
 from configs.sources import load_sources
 from forecast.aqi import hourly_aqi
+from forecast.baselines import empty_cube
 from forecast.catalogue import RunCatalogue
 from forecast.cycle.baseline import baseline_cube
 from forecast.cycle.health import alert_conditions, input_health
 from forecast.cycle.inputs import borrow_neighbour_history, cycle_inputs, observations_before
 from forecast.cycle.lock import cycle_lock
 from forecast.cycle.models import load_cycle_models
-from forecast.cycle.predict import corrector_cube, empty_cube
+from forecast.cycle.predict import corrector_cube
 from forecast.cycle.probabilities import daily_category_probabilities
 from forecast.cycle.publish import newer_than_latest, publish_run, published_run
 from forecast.cycles import cycle_id, parse_cycle
