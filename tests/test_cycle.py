@@ -75,6 +75,7 @@ def test_run_publishes_a_complete_run_with_the_champion(home, first_run):
         "vn_aqi",
     }  # write, publish: catalogue
     document = json.loads((latest / "forecast.json").read_text())
+    assert document["synthetic"] is True and manifest["synthetic"] is True  # demo-* stations are synthetic
     assert len(document["stations"]) == 19
     for station in document["stations"]:
         assert [d["day"] for d in station["daily"]] == ["D1", "D2", "D3"]
@@ -225,3 +226,22 @@ def test_a_forecaster_approves_and_publishes_an_unpublished_run(home, first_run)
     assert published_run(HomeLayout(home).products).parent.name == CYCLE  # latest stays on the newer cycle
     again = run(home, "runs", "publish", run_id, "--by", "Nguyễn An")
     assert again.exit_code == 2 and "only a complete or approved run" in again.output
+
+
+def test_every_published_run_is_checked_for_the_emergency_rule(home, first_run, monkeypatch):
+    import bulletins.emergency
+
+    seen = []
+
+    class Issued:
+        msg_type, identifier, status = "Alert", "vn.vnaqi.test.ha-noi.1", "Test"
+
+    def fake(home_root, run_dir, **kwargs):
+        seen.append(Path(run_dir))
+        return [Issued()]
+
+    monkeypatch.setattr(bulletins.emergency, "emergency_messages", fake)
+    result = run(home, "run", "--cycle", CYCLE)
+    assert result.exit_code == 0, result.output
+    assert "CAP Alert vn.vnaqi.test.ha-noi.1 (Test)" in result.output
+    assert seen == [published_run(HomeLayout(home).products)]

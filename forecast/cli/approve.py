@@ -31,6 +31,7 @@ def approve_command(
     except (CatalogueError, ValueError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{record.run_id}: approved by {record.approved_by}")
+    _emergency(layout.root, record.path, catalogue)
 
 
 @runs_app.command("publish")
@@ -59,3 +60,13 @@ def publish_command(
     except (CatalogueError, ValueError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{record.run_id}: published by {record.published_by}")
+    _emergency(layout.root, record.path, catalogue)
+
+
+def _emergency(home: Path, run_path: str | None, catalogue: str | None) -> None:
+    """Approval or publication changes what a CAP message says (the "not reviewed" caveat): re-evaluate."""
+    from forecast.cli.alert import evaluate_emergency
+
+    if run_path:
+        for line in evaluate_emergency(home, Path(run_path), catalogue):
+            console.print(line)

@@ -68,6 +68,11 @@ def run_command(
         except (CycleBusyError, CatalogueError) as exc:
             raise fail(str(exc)) from exc
     console.print(forecast_table(result.document, lang))
+    if not no_publish:
+        from forecast.cli.alert import evaluate_emergency
+
+        for line in evaluate_emergency(layout.root, result.run_dir, catalogue):
+            console.print(line)
     for fb in result.manifest["fallbacks"]:
         console.print(f"[yellow]fallback[/] {fb['step']}: {fb['detail']}")
     for alert in result.alerts_opened:

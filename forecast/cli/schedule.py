@@ -44,8 +44,12 @@ def schedule_command(
         raise fail(f"--now {now!r} has no time zone; write it like 2026-11-22T05:30Z")
 
     def run_one(cycle: pd.Timestamp) -> None:
+        from forecast.cli.alert import evaluate_emergency
+
         result = run_cycle(layout, registry, cycle, settings, catalogue_url=catalogue, wait_s=600)
         console.print(f"published {result.run_id} ({len(result.manifest['fallbacks'])} fallback(s))")
+        for line in evaluate_emergency(layout.root, result.run_dir, catalogue):
+            console.print(line)
 
     def tick_once(at: pd.Timestamp):
         decisions = tick(layout, settings.schedule, sources, store, at, run_one)

@@ -141,6 +141,7 @@ def _run(
     archive = ObservationArchive(layout, registry)
     stations = _stations(archive, registry, station_ids)
     ids = [s.id for s in stations]
+    synthetic = synthetic or any("SYNTHETIC" in s.source.upper() for s in stations)
 
     with timer.stage("inputs"):
         try:
