@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bulletins.cap import CapMessage
+from configs.locks import flock_within
 
 SCHEMA: Final = "vnaqi.cap-ledger/1"
 LEDGER_FILE: Final = "ledger.json"
@@ -154,16 +154,9 @@ def locked_ledger(home: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[Ledger]:
     folder = cap_folder(home)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / LOCK_FILE, "a+") as handle:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    message = f"{folder / LOCK_FILE}: still locked by another process after {wait_s:g} s"
-                    raise CapLedgerError(message) from None
-                time.sleep(0.05)
+        if not flock_within(handle, wait_s):
+            message = f"{folder / LOCK_FILE}: still locked by another process after {wait_s:g} s"
+            raise CapLedgerError(message)
         try:
             yield read_ledger(folder)
         finally:

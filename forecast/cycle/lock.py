@@ -6,12 +6,13 @@ file records who holds it so that a refused run can say which.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from configs.locks import flock_within
 
 
 class CycleBusyError(RuntimeError):
@@ -24,20 +25,13 @@ def cycle_lock(runs: Path, cycle: str, wait_s: float = 0.0) -> Iterator[None]:
     runs.mkdir(parents=True, exist_ok=True)
     path = runs / ".cycle.lock"
     handle = open(path, "a+")  # noqa: SIM115 - held for the duration of the context
-    deadline = time.monotonic() + wait_s
     try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise CycleBusyError(
-                        f"another cycle is running in this home ({holder}); wait for it or pass --wait SECONDS"
-                    ) from None
-                time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+        if not flock_within(handle, wait_s):
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise CycleBusyError(
+                f"another cycle is running in this home ({holder}); wait for it or pass --wait SECONDS"
+            )
         handle.seek(0)
         handle.truncate()
         handle.write(f"cycle {cycle}, pid {os.getpid()}, since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
