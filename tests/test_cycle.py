@@ -245,3 +245,21 @@ def test_every_published_run_is_checked_for_the_emergency_rule(home, first_run, 
     assert result.exit_code == 0, result.output
     assert "CAP Alert vn.vnaqi.test.ha-noi.1 (Test)" in result.output
     assert seen == [published_run(HomeLayout(home).products)]
+
+
+def test_vnaqi_run_renders_the_bulletin_and_re_rendering_is_a_new_version(home, first_run):
+    result = run(home, "run", "--cycle", CYCLE)
+    assert result.exit_code == 0, result.output
+    latest = published_run(HomeLayout(home).products)
+    folder = home / "bulletins" / CYCLE / latest.name / "bulletin-v1"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "bulletin.en.html", "bulletin.en.txt", "bulletin.json", "bulletin.vi.html", "bulletin.vi.txt"
+    ]  # fmt: skip
+    text = (folder / "bulletin.vi.txt").read_text(encoding="utf-8")
+    assert "DỮ LIỆU MÔ PHỎNG" in text and "chưa được dự báo viên duyệt" in text  # synthetic, auto-published
+    assert "Hà Nội: chất lượng không khí" in text
+    run_id = f"{CYCLE}/{latest.name}"
+    assert run(home, "runs", "approve", run_id, "--by", "Trần Bình").exit_code == 2  # published runs are final
+    again = run(home, "bulletin", "render", "--run", run_id)
+    assert again.exit_code == 0 and "bulletin-v2" in again.output
+    assert run(home, "bulletin", "render", "--run", "2026-01-01T00Z/forecast-v9").exit_code == 2

@@ -10,7 +10,8 @@ calendar of Hanoi-like winter episodes → ingest → a quick pm25 corrector tra
 redistributed, so it is not shipped): cycles issued with observed met standing in for the NWP (perfect
 prognosis) and verified against what happened.
 
-The bulletin renderer and the API come with later work: the demo stops after publishing (``--no-serve``).
+The API and dashboard come with later work: the demo stops after publishing and rendering the bulletin
+(``--no-serve``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from met_inputs.observations.archive import ObservationArchive
 from met_inputs.synthetic import SYNTHETIC_LABEL, demo_network, episode_calendar, synthetic_observations
 
 SERVE_NOTE = (
-    "The bulletin renderer (issue 7) and the API (issue 8) arrive with later work: the demo stops after "
-    "publishing (--no-serve)."
+    "The API and dashboard (issue 8) arrive with later work: the demo stops after publishing and rendering the "
+    "bulletin (--no-serve)."
 )
 PREVIOUS_CYCLE = pd.Timedelta(hours=12)
 NWP_SOURCE, CTM_SOURCE = "ifs", "cams"
@@ -278,6 +279,10 @@ def _print_products(layout: HomeLayout) -> None:
     console.print(f"Manifest:        {latest / 'manifest.json'}")
     console.print(f"Forecast cube:   {latest / 'forecast.nc'}")
     if latest.is_symlink():
+        from forecast.cli.bulletin import render_run_bulletin
+
+        bulletin = render_run_bulletin(layout.root, latest.resolve())
+        console.print(f"Bulletin:        {bulletin / 'bulletin.vi.html'} (also .en.html, .vi.txt, .en.txt)")
         console.print(f"products/latest → {latest.resolve()}", style="dim")
 
 

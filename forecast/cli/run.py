@@ -70,9 +70,12 @@ def run_command(
     console.print(forecast_table(result.document, lang))
     if not no_publish:
         from forecast.cli.alert import evaluate_emergency
+        from forecast.cli.bulletin import render_run_bulletin
 
         for line in evaluate_emergency(layout.root, result.run_dir, catalogue):
             console.print(line)
+        bulletin = render_run_bulletin(layout.root, result.run_dir, catalogue)
+        console.print(f"Bulletin: {bulletin / 'bulletin.vi.html'} (and .en.html, .vi.txt, .en.txt, .json)")
     for fb in result.manifest["fallbacks"]:
         console.print(f"[yellow]fallback[/] {fb['step']}: {fb['detail']}")
     for alert in result.alerts_opened:

@@ -1,0 +1,101 @@
+"""Bulletin content and its HTML / text renderings from a hand-built forecast document (bad input included)."""
+
+from __future__ import annotations
+
+import html.parser
+
+from bulletins.content import bulletin_content, headline
+from bulletins.render import render_html, render_text
+
+
+def _day(day: str, date: str, aqi: int | None, category: int) -> dict:
+    return {"day": day, "date": date, "aqi": aqi, "category": category if aqi is not None else None,
+            "dominant_pollutant": "pm25", "category_probabilities": None}  # fmt: skip
+
+
+def _station(sid, name, province, aqis, status=None):
+    cats = [
+        1 if a <= 50 else 2 if a <= 100 else 3 if a <= 150 else 4 if a <= 200 else 5 if a <= 300 else 6 for a in aqis
+    ]
+    days = [_day(f"D{k + 1}", f"2026-11-{23 + k}", a, c) for k, (a, c) in enumerate(zip(aqis, cats, strict=True))]
+    return {"id": sid, "name_vi": name, "name_en": name, "province": province, "latitude": 21.0, "longitude": 105.8,
+            "observed": None, "status": status or {}, "hourly": [], "daily": days}  # fmt: skip
+
+
+DOCUMENT = {
+    "cycle": "2026-11-22T12Z", "issue_time": "2026-11-22T12:00:00+00:00", "synthetic": True,
+    "stations": [
+        _station("hn-1", "<script>alert(1)</script> Hà Nội – Hoàn Kiếm", "Hà Nội", [320, 350, 310]),
+        _station("hn-2", "Đống Đa", "Hà Nội", [180, 160, 90],
+                 {"no_recent_observations": True, "note": "last observation 12 h ago"}),  # fmt: skip
+        _station("hcm-1", "Quận 1", "TP. Hồ Chí Minh", [40, 60, 45]),
+    ],
+}  # fmt: skip
+MANIFEST = {"fallbacks": [{"step": "nwp-missing", "detail": "no NWP"}]}
+
+
+class _Text(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_headline_names_the_range_and_the_worst_day():
+    content = bulletin_content(DOCUMENT, MANIFEST, reviewed=True, approved_by="An")
+    hanoi = next(r for r in content.regions if r.name == "Hà Nội")
+    assert [d.aqi for d in hanoi.days] == [320, 350, 310]
+    assert (
+        hanoi.headline["vi"]
+        == "Hà Nội: chất lượng không khí Nguy hại trong ba ngày tới, xấu nhất ngày 24/11 (VN_AQI 350)."
+    )
+    hcm = next(r for r in content.regions if r.name == "TP. Hồ Chí Minh")
+    assert (
+        hcm.headline["en"]
+        == "TP. Hồ Chí Minh: air quality Good to Moderate over the next three days, worst on 2026-11-24 (VN_AQI 60)."
+    )
+    assert headline("Huế", [], "vi") == "Huế: chưa có dự báo."
+
+
+def test_emergency_school_advisory_and_caveats():
+    content = bulletin_content(DOCUMENT, MANIFEST, reviewed=False, approved_by=None)
+    hanoi = next(r for r in content.regions if r.name == "Hà Nội")
+    assert content.emergency and hanoi.emergency and hanoi.school_advisory
+    hcm = next(r for r in content.regions if r.name == "TP. Hồ Chí Minh")
+    assert not hcm.emergency and not hcm.school_advisory
+    texts = [c["vi"] for c in content.caveats]
+    assert (
+        texts[0].startswith("DỮ LIỆU MÔ PHỎNG") and "chưa được dự báo viên duyệt" in texts[1] and "no NWP" in texts[2]
+    )
+
+
+def test_html_escapes_names_keeps_diacritics_and_never_relies_on_colour_alone():
+    page = render_html(bulletin_content(DOCUMENT, MANIFEST, reviewed=False, approved_by=None), "vi")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Hà Nội – Hoàn Kiếm" in page
+    parser = _Text()
+    parser.feed(page)
+    seen = " ".join(parser.text)
+    assert "script" not in parser.tags
+    assert "CẢNH BÁO KHẨN CẤP" in seen and "Khuyến cáo trường học" in seen
+    assert "350 · Nguy hại" in seen and "90 · Trung bình" in seen  # the category name beside every colour
+    assert "background:#7E0023" in page  # Nguy hại's official colour
+    assert "last observation 12 h ago" in seen  # the flagged station says so
+
+
+def test_text_edition_is_plain_and_complete():
+    text = render_text(bulletin_content(DOCUMENT, MANIFEST, reviewed=True, approved_by="An"), "en")
+    assert text.splitlines()[0] == "AIR QUALITY FORECAST BULLETIN (VN_AQI) — 2026-11-22T12Z"
+    assert "  Đống Đa: D1 180 Bad; D2 160 Bad; D3 90 Moderate" in text
+    assert "!!! EMERGENCY" in text and "<" not in text.replace("<script>alert(1)</script>", "")
+
+
+def test_a_run_without_stations_or_days_renders_without_crashing():
+    empty = {**DOCUMENT, "stations": [_station("x", "Trạm trống", "Huế", [])]}
+    content = bulletin_content(empty, {}, reviewed=False, approved_by=None)
+    assert "Huế: chưa có dự báo." in render_text(content, "vi")
+    assert "Huế" in render_html(content, "en")
