@@ -99,3 +99,45 @@ def test_a_run_without_stations_or_days_renders_without_crashing():
     content = bulletin_content(empty, {}, reviewed=False, approved_by=None)
     assert "Huế: chưa có dự báo." in render_text(content, "vi")
     assert "Huế" in render_html(content, "en")
+
+
+def test_region_card_is_a_1200_by_630_png_with_the_category_colours():
+    import io
+
+    import matplotlib.image as mpimg
+
+    from bulletins.card import region_card
+
+    content = bulletin_content(DOCUMENT, MANIFEST, reviewed=False, approved_by=None)
+    hanoi = next(r for r in content.regions if r.name == "Hà Nội")
+    png = region_card(content, hanoi, "vi")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = mpimg.imread(io.BytesIO(png))
+    assert pixels.shape[:2] == (630, 1200)
+    # D1 tile (x 40–400, y 200–450), sampled off the text: Nguy hại's #7E0023
+    r, g, b = (pixels[215, 60, :3] * 255).round()
+    assert (r, g, b) == (0x7E, 0x00, 0x23)
+
+
+def test_feed_lists_every_bulletin_version_newest_first(tmp_path):
+    import json
+    import xml.etree.ElementTree as ET
+
+    from bulletins.feed import ATOM_NS, write_feed
+
+    for cycle, version in (("2026-11-22T00Z", 1), ("2026-11-22T12Z", 1), ("2026-11-22T12Z", 2)):
+        folder = tmp_path / "bulletins" / cycle / "forecast-v1" / f"bulletin-v{version}"
+        folder.mkdir(parents=True)
+        content = bulletin_content({**DOCUMENT, "cycle": cycle}, MANIFEST, reviewed=version == 2, approved_by=None)
+        import dataclasses
+
+        (folder / "bulletin.json").write_text(json.dumps(dataclasses.asdict(content)), encoding="utf-8")
+    (tmp_path / "bulletins" / "broken" / "forecast-v1" / "bulletin-v1").mkdir(parents=True)
+    (tmp_path / "bulletins" / "broken" / "forecast-v1" / "bulletin-v1" / "bulletin.json").write_text("{not json")
+    feed = ET.parse(write_feed(tmp_path)).getroot()
+    entries = feed.findall(f"{{{ATOM_NS}}}entry")
+    ids = [e.find(f"{{{ATOM_NS}}}id").text for e in entries]
+    assert len(ids) == 3 and len(set(ids)) == 3 and ids[-1].endswith("2026-11-22T00Z/forecast-v1/bulletin-v1")
+    title = entries[0].find(f"{{{ATOM_NS}}}title").text
+    assert title.startswith("2026-11-22T12Z: Hà Nội:") and "<script>" not in title
+    assert entries[0].find(f"{{{ATOM_NS}}}link").get("href").endswith("bulletin.vi.html")

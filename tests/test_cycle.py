@@ -252,9 +252,10 @@ def test_vnaqi_run_renders_the_bulletin_and_re_rendering_is_a_new_version(home, 
     assert result.exit_code == 0, result.output
     latest = published_run(HomeLayout(home).products)
     folder = home / "bulletins" / CYCLE / latest.name / "bulletin-v1"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "bulletin.en.html", "bulletin.en.txt", "bulletin.json", "bulletin.vi.html", "bulletin.vi.txt"
-    ]  # fmt: skip
+    names = {p.name for p in folder.iterdir()}
+    assert {"bulletin.en.html", "bulletin.en.txt", "bulletin.json", "bulletin.vi.html", "bulletin.vi.txt"} <= names
+    assert {"card.01.vi.png", "card.01.en.png", "card.02.vi.png", "card.02.en.png"} <= names  # Hà Nội, TP. HCM
+    assert (home / "bulletins" / "feed.atom").is_file()
     text = (folder / "bulletin.vi.txt").read_text(encoding="utf-8")
     assert "DỮ LIỆU MÔ PHỎNG" in text and "chưa được dự báo viên duyệt" in text  # synthetic, auto-published
     assert "Hà Nội: chất lượng không khí" in text
