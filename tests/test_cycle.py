@@ -207,7 +207,10 @@ def test_schedule_once_publishes_what_is_due_and_skips_what_is_published(home, f
     assert result.exit_code == 0, result.output
     assert "cycle 2026-01-20T00Z: done" in result.output  # published by the first run
     assert "cycle 2026-01-19T12Z: run — deadline" in result.output  # no NWP in this home: fallbacks
-    assert RunCatalogue(home_root=home).latest("published", cycle="2026-01-19T12Z") is not None
+    published = RunCatalogue(home_root=home).latest("published", cycle="2026-01-19T12Z")
+    assert published is not None
+    bulletin = home / "bulletins" / "2026-01-19T12Z" / Path(published.path).name / "bulletin-v1" / "bulletin.vi.html"
+    assert bulletin.is_file()  # the scheduler renders the bulletin as vnaqi run does
     assert published_run(HomeLayout(home).products).parent.name == CYCLE  # an older cycle never takes "latest"
 
 

@@ -45,11 +45,13 @@ def schedule_command(
 
     def run_one(cycle: pd.Timestamp) -> None:
         from forecast.cli.alert import evaluate_emergency
+        from forecast.cli.bulletin import render_run_bulletin
 
         result = run_cycle(layout, registry, cycle, settings, catalogue_url=catalogue, wait_s=600)
         console.print(f"published {result.run_id} ({len(result.manifest['fallbacks'])} fallback(s))")
         for line in evaluate_emergency(layout.root, result.run_dir, catalogue):
             console.print(line)
+        console.print(f"bulletin {render_run_bulletin(layout.root, result.run_dir, catalogue)}")
 
     def tick_once(at: pd.Timestamp):
         decisions = tick(layout, settings.schedule, sources, store, at, run_one)
