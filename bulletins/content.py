@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
+from bulletins.edits import BulletinEdit, effective_edits
+from bulletins.outlook import OUTLOOK_HOURS, CategoryStyle, PartOutlook, join_names, part_outlook, worst_parts
+from bulletins.verification import Verification
 from forecast.aqi.categories import category_by_index
 
 SCHOOL_ADVISORY_CATEGORY = 4  # "Xấu" (151–200) or worse
@@ -18,7 +23,7 @@ LANGS = ("vi", "en")
 
 
 @dataclass(frozen=True)
-class DayOutlook:
+class DayOutlook(CategoryStyle):
     """One region's (or station's) worst daily VN_AQI of one forecast day."""
 
     day: str
@@ -29,15 +34,7 @@ class DayOutlook:
     probabilities: dict[str, float] | None = None
 
     def name(self, lang: str) -> str:
-        return category_by_index(self.category).name_vi if lang == "vi" else category_by_index(self.category).name_en
-
-    @property
-    def colour(self) -> str:
-        return category_by_index(self.category).hex
-
-    @property
-    def text_colour(self) -> str:
-        return "#000000" if self.category in (1, 2, 3) else "#FFFFFF"
+        return self.category_name(lang)
 
 
 @dataclass
@@ -48,6 +45,8 @@ class StationRow:
     name: dict[str, str]
     days: list[DayOutlook]
     caveat: str | None = None
+    parts: list[PartOutlook] = field(default_factory=list)
+    verified: dict[str, int] | None = None  # yesterday: forecast/observed AQI and category
 
 
 @dataclass
@@ -61,6 +60,12 @@ class Region:
     advice: dict[str, dict[str, str]] = field(default_factory=dict)
     school_advisory: bool = False
     emergency: bool = False
+    parts: list[PartOutlook] = field(default_factory=list)
+    headline_auto: dict[str, str] = field(default_factory=dict)  # the automatic wording when edited
+    headline_edit: BulletinEdit | None = None
+    notes: list[BulletinEdit] = field(default_factory=list)
+    verification: dict[str, Any] | None = None
+    why: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +80,15 @@ class BulletinContent:
     approved_by: str | None
     caveats: list[dict[str, str]]
     emergency: bool
+    released: bool = True
+    id: str = ""
+    version: int | None = None
+    approved_at: str | None = None
+    notes: list[BulletinEdit] = field(default_factory=list)
+    edits: list[BulletinEdit] = field(default_factory=list)
+    verification_date: str | None = None
+    verification_run: str | None = None
+    outlook_from: str | None = None
 
 
 def _worst(days_by_station: list[list[dict[str, Any]]], k: int) -> DayOutlook | None:
@@ -86,19 +100,44 @@ def _worst(days_by_station: list[list[dict[str, Any]]], k: int) -> DayOutlook | 
                       top.get("category_probabilities"))  # fmt: skip
 
 
-def headline(region: str, days: list[DayOutlook], lang: str) -> str:
-    """One sentence: the range of categories over D1–D3 and when the worst is expected."""
+def _dm(date: str) -> str:
+    return f"{date[8:10]}/{date[5:7]}"
+
+
+def _near_term(parts: list[PartOutlook], lang: str) -> str | None:
+    """ "Kém đến Xấu trong đêm nay và sáng mai": the categories of the next 24 h and when the worst is."""
+    valued = [p for p in parts if p.aqi is not None]
+    if not valued:
+        return None
+    worst = max(p.category for p in valued)
+    best = min(p.category for p in valued)
+    name = (lambda c: category_by_index(c).name_vi) if lang == "vi" else (lambda c: category_by_index(c).name_en)
+    when = join_names([p.name(lang) for p in valued if p.category == worst][:2], lang)
+    if best == worst:
+        return f"{name(worst)} trong 24 giờ tới" if lang == "vi" else f"{name(worst)} over the next 24 hours"
+    joiner = "đến" if lang == "vi" else "to"
+    return f"{name(best)} {joiner} {name(worst)} {'trong ' if lang == 'vi' else ''}{when}"
+
+
+def headline(region: str, days: list[DayOutlook], lang: str, parts: list[PartOutlook] | None = None) -> str:
+    """One sentence: the categories of the next 24 h by part of the day (when the hourly outlook is known),
+    then the worst of D1–D3."""
     if not days:
         return f"{region}: chưa có dự báo." if lang == "vi" else f"{region}: no forecast available."
     worst = max(days, key=lambda d: (d.category, d.aqi or 0))
     best = min(days, key=lambda d: d.category)
-    day, month = worst.date[8:10], worst.date[5:7]
+    near = _near_term(parts[:4] if parts else [], lang)
     if lang == "vi":
+        when = f"ngày {_dm(worst.date)} (VN_AQI {worst.aqi})"
+        if near:
+            return f"{region}: chất lượng không khí {near}; ba ngày tới xấu nhất {when}."
         span = worst.name("vi") if best.category == worst.category else f"{best.name('vi')} đến {worst.name('vi')}"
-        when = f"ngày {day}/{month} (VN_AQI {worst.aqi})"
         return f"{region}: chất lượng không khí {span} trong ba ngày tới, xấu nhất {when}."
+    when = f"on {_dm(worst.date)} (VN_AQI {worst.aqi})"
+    if near:
+        return f"{region}: air quality {near}; worst of the next three days {when}."
     span = worst.name("en") if best.category == worst.category else f"{best.name('en')} to {worst.name('en')}"
-    return f"{region}: air quality {span} over the next three days, worst on {worst.date} (VN_AQI {worst.aqi})."
+    return f"{region}: air quality {span} over the next three days, worst {when}."
 
 
 def _advice(category: int) -> dict[str, dict[str, str]]:
@@ -115,10 +154,57 @@ def _station_caveat(status: dict[str, Any]) -> str | None:
     return status.get("note") or ", ".join(f"{k}: {v}" for k, v in status.items())
 
 
+def _notes(edits: dict, province: str | None) -> list[BulletinEdit]:
+    return [e for (kind, prov, _), e in edits.items() if kind == "note" and prov == province]
+
+
+def _apply_headline_edits(region: Region, edits: dict) -> None:
+    for lang in LANGS:
+        edit = edits.get(("headline", region.name, lang))
+        if edit is not None:
+            region.headline_auto[lang] = region.headline[lang]
+            region.headline[lang] = edit.text
+            region.headline_edit = edit
+
+
+def _verified_region(region: Region, verification: Verification | None) -> None:
+    if verification is None:
+        return
+    scores = {s.id: s for s in verification.stations}
+    for row in region.stations:
+        if (score := scores.get(row.id)) is not None:
+            row.verified = {
+                "forecast_aqi": score.forecast_aqi,
+                "forecast_category": score.forecast_category,
+                "observed_aqi": score.observed_aqi,
+                "observed_category": score.observed_category,
+            }
+    region.verification = verification.summary({row.id for row in region.stations})
+
+
 def bulletin_content(
-    document: dict[str, Any], manifest: dict[str, Any], *, reviewed: bool, approved_by: str | None
+    document: dict[str, Any],
+    manifest: dict[str, Any],
+    *,
+    reviewed: bool,
+    approved_by: str | None,
+    approved_at: str | None = None,
+    released: bool = True,
+    edits: list[BulletinEdit] | None = None,
+    verification: Verification | None = None,
+    outlook_from: pd.Timestamp | None = None,
+    bulletin_id: str = "",
+    version: int | None = None,
 ) -> BulletinContent:
-    """The bulletin of one run (forecast.json and manifest.json as read)."""
+    """The bulletin of one run (forecast.json and manifest.json as read).
+
+    ``released`` False makes a draft (a run awaiting a forecaster); ``edits`` are the forecaster's (see
+    :mod:`bulletins.edits`); ``verification`` scores yesterday's forecast; the part-of-day outlook starts at
+    ``outlook_from`` (the bulletin's due time; default the issue time).
+    """
+    issue = pd.Timestamp(document["issue_time"])
+    start = pd.Timestamp(outlook_from) if outlook_from is not None else issue
+    latest_edits = effective_edits(edits or [])
     by_province: dict[str, list[dict[str, Any]]] = {}
     for station in document["stations"]:
         by_province.setdefault(station.get("province") or "—", []).append(station)
@@ -135,9 +221,14 @@ def bulletin_content(
             ]  # fmt: skip
             names = {"vi": station["name_vi"], "en": station["name_en"]}
             caveat = _station_caveat(station.get("status") or {})
-            region.stations.append(StationRow(station["id"], names, days, caveat))
+            parts = part_outlook(station.get("hourly") or [], start, OUTLOOK_HOURS)
+            region.stations.append(StationRow(station["id"], names, days, caveat, parts))
         region.days = [d for k in range(3) if (d := _worst([s["daily"] for s in stations], k)) is not None]
-        region.headline = {lang: headline(province, region.days, lang) for lang in LANGS}
+        region.parts = worst_parts([row.parts for row in region.stations])
+        region.headline = {lang: headline(province, region.days, lang, region.parts) for lang in LANGS}
+        _apply_headline_edits(region, latest_edits)
+        region.notes = _notes(latest_edits, province)
+        _verified_region(region, verification)
         if region.days:
             region.advice = _advice(max(d.category for d in region.days))
         region.school_advisory = any(d.category >= SCHOOL_ADVISORY_CATEGORY for d in region.days)
@@ -150,7 +241,10 @@ def bulletin_content(
         caveats.append(
             {"vi": "DỮ LIỆU MÔ PHỎNG — không phải quan trắc thật.", "en": "SYNTHETIC DATA — not real observations."}
         )
-    if not reviewed:
+    if not released:
+        caveats.append({"vi": "BẢN NHÁP chờ dự báo viên duyệt — không phát hành.",
+                        "en": "DRAFT awaiting a forecaster's review — not for release."})  # fmt: skip
+    elif not reviewed:
         caveats.append({"vi": "Bản tin chưa được dự báo viên duyệt.", "en": "Not reviewed by a forecaster."})
     for fb in manifest.get("fallbacks", []):
         if fb.get("step") in ("nwp-missing", "inputs-unreadable", "registry-unreachable", "ctm-missing"):
@@ -158,5 +252,10 @@ def bulletin_content(
     synthetic = bool(document.get("synthetic"))
     emergency = any(r.emergency for r in regions)
     return BulletinContent(
-        document["cycle"], document["issue_time"], regions, synthetic, reviewed, approved_by, caveats, emergency
-    )
+        document["cycle"], document["issue_time"], regions, synthetic, reviewed, approved_by, caveats, emergency,
+        released=released, id=bulletin_id, version=version, approved_at=approved_at,
+        notes=_notes(latest_edits, None), edits=list(edits or []),
+        verification_date=verification.date if verification else None,
+        verification_run=verification.forecast_run if verification else None,
+        outlook_from=start.isoformat(),
+    )  # fmt: skip

@@ -1,5 +1,5 @@
-"""An Atom feed (RFC 4287) of the bulletins written in a home, newest first, so that portals and newsrooms can
-follow them without the API."""
+"""An Atom feed (RFC 4287) of the bulletins released in a home, newest first, so that portals and newsrooms can
+follow them without the API. Drafts awaiting a forecaster are never in it."""
 
 from __future__ import annotations
 
@@ -18,14 +18,16 @@ def _bulletins(root: Path) -> list[tuple[Path, dict]]:
     found = []
     for path in root.glob("*/*/bulletin-v*/bulletin.json"):
         try:
-            found.append((path.parent, json.loads(path.read_text(encoding="utf-8"))))
+            bulletin = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # a bulletin being written or damaged is left out, never fatal for the feed
+        if bulletin.get("released", True):
+            found.append((path.parent, bulletin))
     return sorted(found, key=lambda item: (item[1].get("cycle", ""), item[0].stat().st_mtime), reverse=True)
 
 
 def write_feed(home: Path, *, base_url: str = "", limit: int = 50, lang: str = "vi") -> Path:
-    """Write ``HOME/bulletins/feed.atom`` (atomically) listing the newest ``limit`` bulletin versions."""
+    """Write ``HOME/bulletins/feed.atom`` (atomically) listing the newest ``limit`` released bulletin versions."""
     root = Path(home) / "bulletins"
     root.mkdir(parents=True, exist_ok=True)
     ET.register_namespace("", ATOM_NS)

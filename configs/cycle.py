@@ -44,6 +44,31 @@ class ScheduleSettings(BaseModel):
             raise ValueError(f"cycle hours must be whole UTC hours 0–23, got {hours}")
         return sorted(set(hours))
 
+    @field_validator("bulletin_local_times")
+    @classmethod
+    def _clock_times(cls, times: dict[int, str]) -> dict[int, str]:
+        for hour, text in times.items():
+            hh, sep, mm = str(text).partition(":")
+            if not (0 <= hour <= 23 and sep and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+                raise ValueError(f"bulletin time for cycle hour {hour} must be HH:MM local, got {text!r}")
+        return times
+
+
+class ReviewSettings(BaseModel):
+    """Who releases a run: a forecaster (``required``) or the service at once, marked "not reviewed"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool = Field(
+        default=False,
+        description="a run waits for `vnaqi runs approve` before its bulletin is released (staffed sites)",
+    )
+    publish_unreviewed_at_deadline: bool = Field(
+        default=True,
+        description="when required and nobody approved a run by its bulletin's due time "
+        "(schedule.bulletin_local_times), the scheduler releases it marked 'not reviewed by a forecaster'",
+    )
+
 
 class CycleSettings(BaseModel):
     """One cycle: pollutants, models, observation history, local time zone, alerts and schedule."""
@@ -68,6 +93,7 @@ class CycleSettings(BaseModel):
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
     @field_validator("pollutants")
     @classmethod

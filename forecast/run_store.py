@@ -37,6 +37,7 @@ def write_run(runs_dir: Path, cycle: str, name: str, files: Mapping[str, Writer]
     cycle_dir = runs_dir / cycle
     cycle_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cycle_dir))
+    staging.chmod(0o755)  # mkdtemp makes it private; a web server or another user must be able to read a run
     try:
         for filename, writer in files.items():
             writer(staging / filename)

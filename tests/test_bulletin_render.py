@@ -57,7 +57,7 @@ def test_headline_names_the_range_and_the_worst_day():
     hcm = next(r for r in content.regions if r.name == "TP. Hồ Chí Minh")
     assert (
         hcm.headline["en"]
-        == "TP. Hồ Chí Minh: air quality Good to Moderate over the next three days, worst on 2026-11-24 (VN_AQI 60)."
+        == "TP. Hồ Chí Minh: air quality Good to Moderate over the next three days, worst on 24/11 (VN_AQI 60)."
     )
     assert headline("Huế", [], "vi") == "Huế: chưa có dự báo."
 
@@ -141,3 +141,100 @@ def test_feed_lists_every_bulletin_version_newest_first(tmp_path):
     title = entries[0].find(f"{{{ATOM_NS}}}title").text
     assert title.startswith("2026-11-22T12Z: Hà Nội:") and "<script>" not in title
     assert entries[0].find(f"{{{ATOM_NS}}}link").get("href").endswith("bulletin.vi.html")
+
+
+def _hourly(start_utc: str, aqis: list[int]) -> list[dict]:
+    """Hour-ending entries from ``start_utc`` (+1 h) on, local times in Asia/Ho_Chi_Minh."""
+    import pandas as pd
+
+    first = pd.Timestamp(start_utc)
+    out = []
+    for k, aqi in enumerate(aqis):
+        t = (first + pd.Timedelta(hours=k + 1)).tz_convert("Asia/Ho_Chi_Minh")
+        cat = 1 if aqi <= 50 else 2 if aqi <= 100 else 3 if aqi <= 150 else 4 if aqi <= 200 else 5
+        out.append({"lead": k + 1, "valid_time": t.isoformat(), "aqi": aqi, "category": cat})
+    return out
+
+
+def test_part_of_day_outlook_names_parts_relative_to_the_bulletin_day():
+    import pandas as pd
+
+    from bulletins.outlook import part_outlook
+
+    # 12Z cycle: hours ending 20:00 … local on 22/11; bulletin at 16:30 local on 22/11 would start in the
+    # afternoon, but the first value ends at 20:00, so the first part is the evening 18–24 (19:00–24:00 here).
+    values = [60] * 5 + [120] * 6 + [160] * 6 + [90] * 31  # 48 hours
+    hourly = _hourly("2026-11-22T12:00Z", values)
+    parts = part_outlook(hourly, pd.Timestamp("2026-11-22T19:00+07:00"), hours=48)
+    assert [p.name_vi for p in parts[:4]] == ["tối nay", "đêm nay", "sáng mai", "chiều mai"]
+    assert [p.name_en for p in parts[:2]] == ["this evening", "tonight"]
+    # evening = hours ending 20:00–24:00 (5 values of 60); night = hours ending 01:00–06:00: the 120s
+    assert [(p.aqi, p.category) for p in parts[:3]] == [(60, 2), (120, 3), (160, 4)]
+    assert parts[-1].name_vi.startswith("tối ") and parts[-1].name_en.startswith("evening of ")
+
+
+def test_headline_with_the_hourly_outlook_says_when_it_is_worst():
+    import pandas as pd
+
+    doc = {**DOCUMENT, "stations": [dict(DOCUMENT["stations"][1])]}
+    doc["stations"][0]["hourly"] = _hourly("2026-11-22T12:00Z", [60] * 5 + [120] * 6 + [160] * 12 + [90] * 25)
+    content = bulletin_content(doc, MANIFEST, reviewed=False, approved_by=None,
+                               outlook_from=pd.Timestamp("2026-11-22T19:00+07:00"))  # fmt: skip
+    hanoi = content.regions[0]
+    assert hanoi.headline["vi"] == (
+        "Hà Nội: chất lượng không khí Trung bình đến Xấu trong sáng mai và chiều mai; "
+        "ba ngày tới xấu nhất ngày 23/11 (VN_AQI 180)."
+    )
+    assert hanoi.headline["en"] == (
+        "Hà Nội: air quality Moderate to Bad tomorrow morning and tomorrow afternoon; "
+        "worst of the next three days on 23/11 (VN_AQI 180)."
+    )
+    text = render_text(content, "vi")
+    assert "Diễn biến theo giờ (VN_AQI cao nhất mỗi buổi): tối nay 60 Trung bình; đêm nay 120 Kém;" in text
+
+
+def test_forecaster_edits_replace_the_headline_and_an_empty_text_reverts(tmp_path):
+    import pytest
+
+    from bulletins.edits import BulletinEdit, EditError, add_edits, read_edits
+
+    run_id = "2026-11-22T12Z/forecast-v1"
+    provinces = ["Hà Nội", "TP. Hồ Chí Minh"]
+    add_edits(tmp_path, run_id, [BulletinEdit("2026-11-22T20:00+00:00", "An", "headline", "vi", "  Mới  ", "Hà Nội")],
+              provinces)  # fmt: skip
+    content = bulletin_content(DOCUMENT, MANIFEST, reviewed=True, approved_by="An", edits=read_edits(tmp_path, run_id))
+    hanoi = next(r for r in content.regions if r.name == "Hà Nội")
+    assert hanoi.headline["vi"] == "Mới" and hanoi.headline_auto["vi"].startswith("Hà Nội: chất lượng")
+    assert hanoi.headline["en"].startswith("Hà Nội: air quality")  # the English edition keeps its own wording
+    add_edits(tmp_path, run_id, [BulletinEdit("2026-11-22T21:00+00:00", "An", "headline", "vi", "", "Hà Nội")],
+              provinces)  # fmt: skip
+    content = bulletin_content(DOCUMENT, MANIFEST, reviewed=True, approved_by="An", edits=read_edits(tmp_path, run_id))
+    assert next(r for r in content.regions if r.name == "Hà Nội").headline["vi"].startswith("Hà Nội: chất lượng")
+    assert len(read_edits(tmp_path, run_id)) == 2  # the history stays
+    with pytest.raises(EditError, match="unknown language 'fr'"):
+        add_edits(tmp_path, run_id, [BulletinEdit("t", "An", "note", "fr", "x")], provinces)
+    with pytest.raises(EditError, match="unknown edit kind 'title'"):
+        add_edits(tmp_path, run_id, [BulletinEdit("t", "An", "title", "vi", "x")], provinces)
+
+
+def test_bulletin_json_matches_its_documented_schema():
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    import pytest
+
+    from bulletins.files import bulletin_json
+    from bulletins.schema import schema_text
+
+    documented = Path(__file__).parents[1] / "docs" / "bulletin.schema.json"
+    assert documented.read_text(encoding="utf-8") == schema_text(), "regenerate docs/bulletin.schema.json"
+    schema = json.loads(schema_text())
+    document = json.loads(json.dumps(bulletin_json(bulletin_content(DOCUMENT, MANIFEST, reviewed=False,
+                                                                    approved_by=None))))  # fmt: skip
+    jsonschema.validate(document, schema)
+    broken = {k: v for k, v in document.items() if k != "regions"}
+    with pytest.raises(jsonschema.ValidationError, match="'regions' is a required property"):
+        jsonschema.validate(broken, schema)
+    assert dataclasses.is_dataclass(bulletin_content(DOCUMENT, MANIFEST, reviewed=False, approved_by=None))

@@ -220,7 +220,7 @@ def test_a_forecaster_approves_and_publishes_an_unpublished_run(home, first_run)
     run_id = RunCatalogue(home_root=home).runs(cycle="2026-01-19T00Z", limit=1)[0].run_id
     refused = run(home, "runs", "approve", "nope/forecast-v1", "--by", "an")
     assert refused.exit_code == 2
-    assert run(home, "runs", "approve", run_id, "--by", "Nguyễn An", "--note", "checked D1").exit_code == 0
+    assert run(home, "runs", "approve", run_id, "--by", "Nguyễn An", "--note", "checked D1", "--hold").exit_code == 0
     published = run(home, "runs", "publish", run_id, "--by", "Nguyễn An")
     assert published.exit_code == 0, published.output
     record = RunCatalogue(home_root=home).get(run_id)

@@ -130,22 +130,3 @@ def list_command(
                       "-" if e.drill else "yes" if e.reviewed else "[yellow]no[/]")  # fmt: skip
     console.print(table)
 
-
-def evaluate_emergency(home: Path, run_dir: Path, catalogue_url: str | None = None) -> list[str]:
-    """Re-evaluate the emergency rule for a run after it was written, approved or published (the cycle,
-    the scheduler and `vnaqi runs approve/publish` call this); one printable line per CAP message issued.
-
-    Never raises: an emergency message that cannot be written is reported, the run stays as it is.
-    """
-    import os
-
-    from bulletins.emergency import emergency_messages
-
-    try:
-        issued = emergency_messages(
-            home, run_dir, sender=os.environ.get("VNAQI_CAP_SENDER", DEFAULT_SENDER),
-            base_url=os.environ.get("VNAQI_CAP_BASE_URL", DEFAULT_BASE_URL), catalogue_url=catalogue_url,
-        )  # fmt: skip
-    except Exception as exc:  # the forecast is published either way; say loudly what failed
-        return [f"[bold red]CAP emergency evaluation failed[/]: {type(exc).__name__}: {exc}"]
-    return [f"[bold red]CAP {m.msg_type}[/] {m.identifier} ({m.status})" for m in issued]

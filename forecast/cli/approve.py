@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,18 +19,23 @@ def approve_command(
     run_id: RunIdArgument,
     by: ByOption,
     note: Annotated[str | None, typer.Option(help="Why, or what was checked.")] = None,
+    hold: Annotated[
+        bool, typer.Option("--hold", help="Approve but do not release yet (release: vnaqi runs publish).")
+    ] = False,
     catalogue: CatalogueOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Approve a complete run (forecaster review); it can then be published."""
+    """Approve a complete run (forecaster review) and release it: its bulletin, marked reviewed, goes to
+    products/CYCLE and (unless a later cycle is out) products/latest."""
     layout = home_layout(home)
     try:
         with RunCatalogue(catalogue, home_root=layout.root) as cat:
             record = cat.approve(run_id, by=by, note=note)
+            console.print(f"{record.run_id}: approved by {record.approved_by}")
+            if not hold:
+                _release(layout, cat, run_id, by, catalogue)
     except (CatalogueError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    console.print(f"{record.run_id}: approved by {record.approved_by}")
-    _emergency(layout.root, record.path, catalogue)
 
 
 @runs_app.command("publish")
@@ -41,32 +45,25 @@ def publish_command(
     catalogue: CatalogueOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Publish a complete or approved run (e.g. one made with `vnaqi run --no-publish`): products/CYCLE and,
-    unless a later cycle is published, products/latest point to it; the cycle's previously published run
-    becomes superseded."""
-    from forecast.cycle.publish import newer_than_latest, publish_run
-
+    """Release a complete or approved run (e.g. one made with `vnaqi run --no-publish`): products/CYCLE and,
+    unless a later cycle is published, products/latest point to it and its bulletin; the cycle's previously
+    published run becomes superseded. A run nobody approved is marked "not reviewed by a forecaster"."""
     layout = home_layout(home)
     try:
         with RunCatalogue(catalogue, home_root=layout.root) as cat:
             record = cat.get(run_id)
             if record.status not in ("complete", "approved"):
                 raise ValueError(f"{run_id} is {record.status}; only a complete or approved run can be published")
-            if not record.path:
-                raise ValueError(f"{run_id} has no run folder recorded")
-            publish_run(layout.products, Path(record.path), record.cycle,
-                        as_latest=newer_than_latest(layout.products, record.cycle))  # fmt: skip
-            record = cat.publish(run_id, by=by)
+            _release(layout, cat, run_id, by, catalogue)
     except (CatalogueError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    console.print(f"{record.run_id}: published by {record.published_by}")
-    _emergency(layout.root, record.path, catalogue)
 
 
-def _emergency(home: Path, run_path: str | None, catalogue: str | None) -> None:
-    """Approval or publication changes what a CAP message says (the "not reviewed" caveat): re-evaluate."""
-    from forecast.cli.alert import evaluate_emergency
+def _release(layout, cat: RunCatalogue, run_id: str, by: str, catalogue_url: str | None) -> None:
+    from forecast.cycle.release import release_run
 
-    if run_path:
-        for line in evaluate_emergency(home, Path(run_path), catalogue):
-            console.print(line)
+    released = release_run(layout, cat, run_id, by=by, catalogue_url=catalogue_url)
+    state = "reviewed" if released.reviewed else "not reviewed by a forecaster"
+    console.print(f"{run_id}: released by {by} ({state}) → {released.release_dir}")
+    for line in released.cap_lines:
+        console.print(line)

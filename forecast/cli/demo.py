@@ -230,10 +230,11 @@ def _timed(label: str, step: int, total: int, func: Callable[[], Any]) -> Any:
 
 
 def _run_cycles(layout: HomeLayout, registry, cycles: list[pd.Timestamp], station_ids: list[str], synthetic: bool):
-    from configs.cycle import load_cycle_settings
+    from configs.cycle import ReviewSettings, load_cycle_settings
     from forecast.cycle.runner import run_cycle
 
-    settings = load_cycle_settings(home=layout.root)
+    # The demo is an unattended site: each run is released at once, marked "not reviewed by a forecaster".
+    settings = load_cycle_settings(home=layout.root).model_copy(update={"review": ReviewSettings(required=False)})
     results = []
     for cycle in cycles:
         t0 = time.perf_counter()
@@ -279,10 +280,8 @@ def _print_products(layout: HomeLayout) -> None:
     console.print(f"Manifest:        {latest / 'manifest.json'}")
     console.print(f"Forecast cube:   {latest / 'forecast.nc'}")
     if latest.is_symlink():
-        from forecast.cli.bulletin import render_run_bulletin
-
-        bulletin = render_run_bulletin(layout.root, latest.resolve())
-        console.print(f"Bulletin:        {bulletin / 'bulletin.vi.html'} (also .en.html, .vi.txt, .en.txt)")
+        console.print(f"Bulletin:        {latest / 'bulletin.vi.html'} (also .en.html, .vi.txt, .en.txt, .json, "
+                      "card.NN.vi.png)")  # fmt: skip
         console.print(f"products/latest → {latest.resolve()}", style="dim")
 
 

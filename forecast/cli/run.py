@@ -31,7 +31,9 @@ def run_command(
 ) -> None:
     """Run one cycle: station cube, observations and input health, station alerts, champion correctors
     (baseline where a pollutant has none), hourly and D1–D3 VN_AQI with category probabilities; write
-    runs/CYCLE/forecast-vN/ atomically and publish it (products/CYCLE, products/latest).
+    runs/CYCLE/forecast-vN/ atomically and release it with its bulletin (products/CYCLE, products/latest) —
+    at once, marked "not reviewed", unless cycle.yaml's review.required leaves it for a forecaster's
+    approval (a draft bulletin is rendered for them).
 
     Every fallback taken is listed in the manifest, the catalogue and the forecast JSON. A rerun makes
     a new version and keeps the old one.
@@ -68,14 +70,18 @@ def run_command(
         except (CycleBusyError, CatalogueError) as exc:
             raise fail(str(exc)) from exc
     console.print(forecast_table(result.document, lang))
-    if not no_publish:
-        from forecast.cli.alert import evaluate_emergency
-        from forecast.cli.bulletin import render_run_bulletin
-
-        for line in evaluate_emergency(layout.root, result.run_dir, catalogue):
+    if result.released is not None:
+        for line in result.released.cap_lines:
             console.print(line)
-        bulletin = render_run_bulletin(layout.root, result.run_dir, catalogue)
-        console.print(f"Bulletin: {bulletin / 'bulletin.vi.html'} (and .en.html, .vi.txt, .en.txt, .json)")
+        state = "reviewed" if result.released.reviewed else "not reviewed by a forecaster"
+        console.print(f"Released ({state}): {result.released.release_dir} ← products/{result.run_id.split('/')[0]}")
+        console.print(f"Bulletin: {result.released.bulletin_dir / 'bulletin.vi.html'} (and .en.html, .vi.txt, .en.txt)")
+    else:
+        from forecast.cli.bulletin import render_draft_bulletin
+
+        draft = render_draft_bulletin(layout.root, result.run_id, catalogue)
+        console.print(f"Draft bulletin (not released): {draft / 'bulletin.vi.html'}")
+        console.print(f"Release it: vnaqi runs approve {result.run_id} --by NAME (or vnaqi runs publish … unreviewed)")
     for fb in result.manifest["fallbacks"]:
         console.print(f"[yellow]fallback[/] {fb['step']}: {fb['detail']}")
     for alert in result.alerts_opened:

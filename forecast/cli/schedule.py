@@ -24,7 +24,9 @@ def schedule_command(
     home: HomeOption = None,
 ) -> None:
     """Run each cycle (default 00 and 12 UTC) once its inputs have arrived, retrying while they are late
-    and publishing with fallbacks at the deadline. Without --once it runs until stopped."""
+    and publishing with fallbacks at the deadline. Where cycle.yaml requires review, a run waits for
+    `vnaqi runs approve` and, if nobody approved it by its bulletin time, is released marked "not reviewed"
+    (review.publish_unreviewed_at_deadline). Without --once it runs until stopped."""
     from configs.cycle import CycleConfigError, load_cycle_settings
     from configs.sources import SourcesConfigError, load_sources
     from forecast.catalogue import CatalogueError, RunCatalogue
@@ -44,17 +46,26 @@ def schedule_command(
         raise fail(f"--now {now!r} has no time zone; write it like 2026-11-22T05:30Z")
 
     def run_one(cycle: pd.Timestamp) -> None:
-        from forecast.cli.alert import evaluate_emergency
-        from forecast.cli.bulletin import render_run_bulletin
-
         result = run_cycle(layout, registry, cycle, settings, catalogue_url=catalogue, wait_s=600)
-        console.print(f"published {result.run_id} ({len(result.manifest['fallbacks'])} fallback(s))")
-        for line in evaluate_emergency(layout.root, result.run_dir, catalogue):
+        fallbacks = f"{len(result.manifest['fallbacks'])} fallback(s)"
+        if result.released is None:
+            console.print(f"{result.run_id} awaits a forecaster's approval ({fallbacks})")
+            return
+        console.print(f"released {result.run_id} ({fallbacks}): {result.released.release_dir}")
+        for line in result.released.cap_lines:
             console.print(line)
-        console.print(f"bulletin {render_run_bulletin(layout.root, result.run_dir, catalogue)}")
+
+    def release_unreviewed(run_id: str) -> None:
+        from forecast.cycle.release import release_run
+
+        released = release_run(layout, store, run_id, by="vnaqi schedule (deadline passed: not reviewed)",
+                               catalogue_url=catalogue)  # fmt: skip
+        for line in released.cap_lines:
+            console.print(line)
 
     def tick_once(at: pd.Timestamp):
-        decisions = tick(layout, settings.schedule, sources, store, at, run_one)
+        decisions = tick(layout, settings.schedule, sources, store, at, run_one, review=settings.review,
+                         release=release_unreviewed, tz=settings.time_zone)  # fmt: skip
         for d in decisions:
             console.print(f"{at:%Y-%m-%d %H:%M}Z cycle {d.cycle}: {d.action} — {d.reason}")
         if not decisions:

@@ -35,7 +35,8 @@ from forecast.cycle.lock import cycle_lock
 from forecast.cycle.models import load_cycle_models
 from forecast.cycle.predict import corrector_cube
 from forecast.cycle.probabilities import daily_category_probabilities
-from forecast.cycle.publish import newer_than_latest, publish_run, published_run
+from forecast.cycle.publish import published_run
+from forecast.cycle.release import Released, release_run
 from forecast.cycles import cycle_id, parse_cycle
 from forecast.forecast_aqi import ForecastAQI, forecast_vn_aqi
 from forecast.forecast_document import forecast_document
@@ -59,6 +60,7 @@ class CycleResult:
     manifest: dict[str, Any]
     aqi: ForecastAQI
     alerts_opened: list[str] = field(default_factory=list)
+    released: Released | None = None  # None: left for a forecaster (review.required) or --no-publish
 
 
 def _stations(archive: ObservationArchive, registry: StationRegistry, ids: list[str] | None) -> list[Station]:
@@ -121,7 +123,7 @@ def run_cycle(
         run = catalogue.start_run(cid, config={"home": str(layout.root), **settings.model_dump()})
         try:
             return _run(layout, registry, cycle, cid, settings, catalogue, run.run_id, station_ids,
-                        tracking_uri, synthetic, publish, progress)  # fmt: skip
+                        tracking_uri, synthetic, publish, progress, catalogue_url)  # fmt: skip
         except BaseException as exc:
             catalogue.finish(run.run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
             raise
@@ -134,7 +136,8 @@ def _fallback(catalogue: RunCatalogue, run_id: str, fallbacks: list[dict[str, st
 
 
 def _run(
-    layout, registry, cycle, cid, settings, catalogue, run_id, station_ids, tracking_uri, synthetic, publish, progress
+    layout, registry, cycle, cid, settings, catalogue, run_id, station_ids, tracking_uri, synthetic, publish, progress,
+    catalogue_url,
 ):  # noqa: PLR0913, PLR0915
     timer = _Timer(catalogue, run_id, progress)
     fallbacks: list[dict[str, str]] = []
@@ -259,11 +262,14 @@ def _run(
         catalogue.set_path(run_id, str(run_dir))
         catalogue.finish(run_id, "complete")
 
-    if publish:
+    released = None
+    if publish and not settings.review.required:
         with timer.stage("publish"):
-            publish_run(layout.products, run_dir, cid, as_latest=newer_than_latest(layout.products, cid))
-            catalogue.publish(run_id, by="vnaqi run")
-    return CycleResult(run_id, run_dir, document, manifest, result, opened)
+            released = release_run(layout, catalogue, run_id, by="vnaqi run (unattended policy: not reviewed)",
+                                   catalogue_url=catalogue_url)  # fmt: skip
+    elif publish:
+        logger.info("%s awaits a forecaster's approval (review.required in cycle.yaml)", run_id)
+    return CycleResult(run_id, run_dir, document, manifest, result, opened, released)
 
 
 def _reconcile_published(catalogue: RunCatalogue, layout: HomeLayout) -> None:
