@@ -15,7 +15,21 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from bulletins.content import BulletinContent, Region  # noqa: E402
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 630, 100
-FONT = "DejaVu Sans"  # shipped with matplotlib; covers Vietnamese diacritics
+
+
+def _card_font() -> str:
+    """Noto Sans (as the HTML) when installed (Debian ``fonts-noto-core``), else DejaVu Sans, which ships with
+    matplotlib; both carry the Vietnamese diacritics."""
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont("Noto Sans", fallback_to_default=False)
+        return "Noto Sans"
+    except ValueError:
+        return "DejaVu Sans"
+
+
+FONT = _card_font()
 
 
 def region_card(content: BulletinContent, region: Region, lang: str = "vi") -> bytes:

@@ -8,6 +8,7 @@ Hours are hour-ending (the 01:00 value covers 00:00–01:00), as in the forecast
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -75,47 +76,49 @@ class PartOutlook(CategoryStyle):
         return self.name_vi if lang == "vi" else self.name_en
 
 
-def _part_name(part: str, start: pd.Timestamp, day0: pd.Timestamp) -> tuple[str, str]:
-    offset = (start.normalize() - day0).days
+def _part_name(part: str, start: datetime, day0: date) -> tuple[str, str]:
+    offset = (start.date() - day0).days
     if (part, offset) in _NAMES_VI:
         return _NAMES_VI[part, offset], _NAMES_EN[part, offset]
-    date = f"{start:%d/%m}"
-    return f"{_PART_VI[part]} {date}", f"{_PART_EN[part]} of {date}"
+    dm = f"{start:%d/%m}"
+    return f"{_PART_VI[part]} {dm}", f"{_PART_EN[part]} of {dm}"
+
+
+def _part_start(hour_end: datetime) -> datetime:
+    """Start of the part of the day holding the hour that ends at ``hour_end`` (local)."""
+    begin = hour_end - timedelta(hours=1)
+    return begin.replace(hour=begin.hour - begin.hour % PART_HOURS, minute=0, second=0, microsecond=0)
 
 
 def part_outlook(hourly: list[dict[str, Any]], start: pd.Timestamp, hours: int = OUTLOOK_HOURS) -> list[PartOutlook]:
-    """Parts of the day from the one holding ``start`` (a tz-aware local time) for ``hours`` hours.
+    """Parts of the day from the one holding ``start`` (a tz-aware time) for ``hours`` hours, in the zone of
+    the hourly values.
 
     ``hourly``: the station's hourly entries of the forecast document (``valid_time`` local ISO, ``aqi``,
-    ``category``).
+    ``category``). Plain Python on purpose: this runs for every station of a bulletin.
     """
     if not hourly:
         return []
-    table = pd.DataFrame(
-        {
-            "end": pd.to_datetime([h["valid_time"] for h in hourly], utc=True),
-            "aqi": [h.get("aqi") for h in hourly],
-            "category": [h.get("category") or 0 for h in hourly],
-        }
-    )
-    tz = pd.Timestamp(hourly[0]["valid_time"]).tz
-    table["end"] = table["end"].dt.tz_convert(tz)
-    start = pd.Timestamp(start).tz_convert(tz)
-    first = start.floor(f"{PART_HOURS}h")
-    day0 = start.normalize()
-    table["part_start"] = (table["end"] - pd.Timedelta(hours=1)).dt.floor(f"{PART_HOURS}h")
-    table = table[(table["part_start"] >= first) & (table["part_start"] < start + pd.Timedelta(hours=hours))]
+    first_end = datetime.fromisoformat(hourly[0]["valid_time"])
+    local_start = pd.Timestamp(start).tz_convert(first_end.tzinfo).to_pydatetime()
+    first = local_start.replace(hour=local_start.hour - local_start.hour % PART_HOURS, minute=0, second=0,
+                                microsecond=0)  # fmt: skip
+    stop = local_start + timedelta(hours=hours)
+    worst: dict[datetime, tuple[int | None, int]] = {}
+    for entry in hourly:
+        part_start = _part_start(datetime.fromisoformat(entry["valid_time"]))
+        if part_start < first or part_start >= stop:
+            continue
+        aqi = entry.get("aqi")
+        held = worst.get(part_start)
+        if held is None or (aqi is not None and (held[0] is None or aqi > held[0])):
+            worst[part_start] = (aqi, int(entry.get("category") or 0) if aqi is not None else 0)
     out = []
-    for part_start, rows in table.groupby("part_start", sort=True):
+    for part_start in sorted(worst):
         part = PARTS[part_start.hour // PART_HOURS]
-        values = rows.dropna(subset=["aqi"])
-        if values.empty:
-            aqi, category = None, 0
-        else:
-            top = values.loc[values["aqi"].astype(float).idxmax()]
-            aqi, category = int(top["aqi"]), int(top["category"])
-        vi, en = _part_name(part, part_start, day0)
-        out.append(PartOutlook(part_start.isoformat(), part, vi, en, aqi, category))
+        vi, en = _part_name(part, part_start, local_start.date())
+        aqi, category = worst[part_start]
+        out.append(PartOutlook(part_start.isoformat(), part, vi, en, None if aqi is None else int(aqi), category))
     return out
 
 
