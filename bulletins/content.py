@@ -15,6 +15,7 @@ import pandas as pd
 from bulletins.edits import BulletinEdit, effective_edits
 from bulletins.outlook import OUTLOOK_HOURS, CategoryStyle, PartOutlook, join_names, part_outlook, worst_parts
 from bulletins.verification import Verification
+from bulletins.why import region_why
 from forecast.aqi.categories import category_by_index
 
 SCHOOL_ADVISORY_CATEGORY = 4  # "Xấu" (151–200) or worse
@@ -225,6 +226,7 @@ def bulletin_content(
             region.stations.append(StationRow(station["id"], names, days, caveat, parts))
         region.days = [d for k in range(3) if (d := _worst([s["daily"] for s in stations], k)) is not None]
         region.parts = worst_parts([row.parts for row in region.stations])
+        region.why = region_why(stations)
         region.headline = {lang: headline(province, region.days, lang, region.parts) for lang in LANGS}
         _apply_headline_edits(region, latest_edits)
         region.notes = _notes(latest_edits, province)

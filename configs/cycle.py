@@ -91,6 +91,13 @@ class CycleSettings(BaseModel):
         default_factory=lambda: [0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.98],
         description="quantile levels of the scenarios behind the category probabilities",
     )
+    drivers_lead_stride: int = Field(
+        default=1,
+        ge=1,
+        le=6,
+        description="split the pm25 forecast into feature-family contributions (the bulletin's 'why') on every "
+        "n-th lead; 2 halves their cost for very large networks",
+    )
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)

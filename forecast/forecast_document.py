@@ -75,12 +75,15 @@ def forecast_document(
     provenance: dict[str, Any],
     station_status: dict[str, dict[str, Any]] | None = None,
     category_probabilities: xr.DataArray | None = None,
+    drivers: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Build the JSON-ready document of one run.
 
     ``station_status`` (station → flags such as ``no_recent_observations``, ``no_met_leads``) is shown
     as each station's ``status``; ``category_probabilities`` (dims station, day, category) adds
-    ``category_probabilities`` (category 1…6 → probability) to each daily entry.
+    ``category_probabilities`` (category 1…6 → probability) to each daily entry. ``drivers`` (station →
+    per-day feature-family contributions and met diagnostics, :func:`forecast.cycle.drivers.daily_drivers`)
+    is each station's ``drivers`` (empty when the run has none).
 
     ``observed_hourly`` is the engine's hourly VN_AQI of the observations (dims station, time); the
     last hour with an AQI at or before the issue time is reported as "observed".
@@ -169,6 +172,7 @@ def forecast_document(
                 "status": (station_status or {}).get(sid, {}),
                 "hourly": hourly,
                 "daily": days,
+                "drivers": (drivers or {}).get(sid, []),
             }
         )
     return {

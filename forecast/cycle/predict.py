@@ -5,6 +5,9 @@ Forecast cube
     ``<p>_q10``, ``<p>_q50``, ``<p>_q90`` [µg/m³]; per station ``has_met`` (met at every lead),
     ``no_met_leads`` (leads forecast by the no-met fallback) and ``has_recent_obs``; attrs
     ``issue_time``, ``method``, ``units``.
+    With drivers (the default), for ``pm25`` (else the first model): ``driver_<family>`` and
+    ``driver_anchor`` [µg/m³], the contribution of each feature family to the mean forecast
+    (:mod:`forecast.cycle.drivers`); attrs ``drivers_pollutant``, ``drivers_method``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from features.climatology import climatology_at
 from features.table import FeatureInputs, build_feature_table
 from forecast.baselines import empty_cube
 from forecast.corrector import CorrectorModel, met_absent
+from forecast.cycle.drivers import add_drivers_to_cube, driver_contributions
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +35,37 @@ def _spec_key(model: CorrectorModel) -> str:
     return json.dumps(model.spec.model_dump(), sort_keys=True, default=str)
 
 
+def _drivers_pollutant(models: dict[str, CorrectorModel]) -> str | None:
+    """The pollutant whose forecast the bulletin explains: pm25 when it has a model, else the first."""
+    return "pm25" if "pm25" in models else next(iter(models), None)
+
+
+def _add_drivers(cube: xr.Dataset, model: CorrectorModel, table: pd.DataFrame, leads: int, stride: int) -> None:
+    """Family contributions of ``model``'s mean forecast into the cube; a failure is logged, never fatal."""
+    try:
+        drivers = driver_contributions(model, table, cube.sizes[STATION], leads, lead_stride=stride)
+    except Exception:  # the explanation is optional: never lose a forecast over it
+        logger.exception("drivers of %s not computed; the cube has no driver_* variables", model.pollutant)
+        return
+    add_drivers_to_cube(cube, drivers)
+
+
 def corrector_cube(
-    models: dict[str, CorrectorModel], inputs: FeatureInputs, cycle: pd.Timestamp, leads: int = 72
+    models: dict[str, CorrectorModel],
+    inputs: FeatureInputs,
+    cycle: pd.Timestamp,
+    leads: int = 72,
+    *,
+    with_drivers: bool = True,
+    drivers_lead_stride: int = 1,
 ) -> xr.Dataset:
-    """Forecast cube of every model's pollutant for one cycle (one feature table per distinct spec)."""
+    """Forecast cube of every model's pollutant for one cycle (one feature table per distinct spec).
+
+    ``with_drivers`` adds the feature-family contributions (see module docstring), split on every
+    ``drivers_lead_stride``-th lead (others NaN; 2 halves their cost).
+    """
     ids = [s.id for s in inputs.stations]
+    explained = _drivers_pollutant(models) if with_drivers else None
     cube = empty_cube(ids, cycle, leads, "LightGBM corrector (champion)")
     n_station = len(ids)
     groups: dict[str, list[str]] = {}
@@ -64,6 +94,8 @@ def corrector_cube(
                 cube[f"{pollutant}_{q}"] = ((STATION, LEAD), predicted[q].to_numpy(float).reshape(n_station, leads))
             for name in (pollutant, *(f"{pollutant}_{q}" for q in QUANTILES)):
                 cube[name].attrs.update(units=CONCENTRATION_UNITS)
+            if pollutant == explained:
+                _add_drivers(cube, model, table, leads, drivers_lead_stride)
         if first.spec.uses_met:
             absent = np.asarray(met_absent(table)).reshape(n_station, leads)
             flags["no_met_leads"] = absent.sum(axis=1)

@@ -29,6 +29,7 @@ from forecast.aqi import hourly_aqi
 from forecast.baselines import empty_cube
 from forecast.catalogue import RunCatalogue
 from forecast.cycle.baseline import baseline_cube
+from forecast.cycle.drivers import daily_drivers
 from forecast.cycle.health import alert_conditions, input_health
 from forecast.cycle.inputs import borrow_neighbour_history, cycle_inputs, observations_before
 from forecast.cycle.lock import cycle_lock
@@ -197,7 +198,8 @@ def _run(
 
     with timer.stage("forecast"):
         cube = (
-            corrector_cube(found.models, inputs, cycle, MAX_LEAD_HOURS)
+            corrector_cube(found.models, inputs, cycle, MAX_LEAD_HOURS,
+                           drivers_lead_stride=settings.drivers_lead_stride)  # fmt: skip
             if found.models
             else empty_cube(ids, cycle, MAX_LEAD_HOURS, "baseline")
         )
@@ -212,6 +214,7 @@ def _run(
         result = forecast_vn_aqi(obs, cube, tz=settings.time_zone, min_hours_fraction=settings.daily_completeness)
         probabilities = daily_category_probabilities(obs, cube, settings.probability_levels, settings.time_zone,
                                                      settings.daily_completeness)  # fmt: skip
+        drivers = daily_drivers(cube, cube_in, settings.time_zone)
 
     status = _station_status(cube, health, settings, borrowed)
     for sid, flags in status.items():
@@ -244,12 +247,14 @@ def _run(
             cycle=cid, cube=cube, aqi=result, observed_hourly=observed_hourly,
             stations={s.id: s for s in stations}, tz=settings.time_zone, synthetic=synthetic,
             provenance={k: manifest[k] for k in ("run_id", "models", "fallbacks", "created")},
-            station_status=status, category_probabilities=probabilities,
+            station_status=status, category_probabilities=probabilities, drivers=drivers,
         )  # fmt: skip
         manifest["timings_s"] = timer.timings
 
         def write_cube(path: Path) -> None:
-            values = cube.drop_vars(["has_met", "no_met_leads", "has_recent_obs"], errors="ignore")
+            flags = ["has_met", "no_met_leads", "has_recent_obs"]
+            explanations = [v for v in cube.data_vars if str(v).startswith("driver_")]  # daily in forecast.json
+            values = cube.drop_vars(flags + explanations, errors="ignore")
             by_id = {s.id: s for s in stations}
             cf_station_timeseries(values, by_id, cycle, title="VN_AQI service forecast cube").to_netcdf(path)
 
