@@ -12,25 +12,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from configs.networks import registry_for_home
 from configs.settings import HomeLayout
 from forecast.aqi import daily_aqi
 from forecast.catalogue import RunCatalogue
-from forecast.cli import app
-from forecast.cli.demo import write_demo_inputs
 from forecast.cycle.publish import published_run, release_info
 from met_inputs.observations.archive import ObservationArchive
+from tests.cycle_helpers import run, trained_home
 
-cli = CliRunner()
 END = pd.Timestamp("2026-01-20T00:00Z")  # last observation
 CYCLE = "2026-01-20T00Z"
 PREVIOUS = "2026-01-18T12Z"  # its D1 is 19/01, the last complete local day before CYCLE
-
-
-def run(home: Path, *args: str):
-    return cli.invoke(app, [*args, "--home", str(home)], env={"COLUMNS": "200"})
 
 
 def _bulletin(folder: Path) -> dict:
@@ -39,13 +32,8 @@ def _bulletin(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("release-home")
-    csv = write_demo_inputs(home, home / "networks" / "demo.yaml", END, days=45, seed=5)
-    assert run(home, "ingest", str(csv)).exit_code == 0
-    trained = run(home, "train", "--model", "lightgbm", "--pollutant", "pm25", "--train-to", "2025-12-31",
-                  "--valid-to", "2026-01-12", "--quick", "--lead-stride", "6")  # fmt: skip
-    assert trained.exit_code == 0, trained.output
-    assert run(home, "promote", "--model", "vnaqi-pm25", "--version", "1").exit_code == 0
+    home = trained_home(tmp_path_factory.mktemp("release-home"), END, days=45, seed=5, train_to="2025-12-31",
+                        valid_to="2026-01-12", lead_stride=6)  # fmt: skip
     (home / "cycle.yaml").write_text("pollutants: [pm25]\n")
     for cycle in (PREVIOUS, CYCLE):
         result = run(home, "run", "--cycle", cycle)

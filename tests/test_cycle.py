@@ -13,36 +13,24 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from configs.cycle import load_cycle_settings
 from configs.networks import registry_for_home
 from configs.settings import HomeLayout
 from forecast.catalogue import RunCatalogue
-from forecast.cli import app
-from forecast.cli.demo import write_demo_inputs
 from forecast.cycle import runner as cycle_runner
 from forecast.cycle.lock import cycle_lock
 from forecast.cycle.publish import published_run
+from tests.cycle_helpers import run, trained_home
 
-cli = CliRunner()
 END = pd.Timestamp("2026-01-20T00:00Z")  # last observation; the 00Z cycle of that day has fresh data
 CYCLE = "2026-01-20T00Z"
 
 
-def run(home: Path, *args: str):
-    return cli.invoke(app, [*args, "--home", str(home)], env={"COLUMNS": "200"})
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("cycle-home")
-    csv = write_demo_inputs(home, home / "networks" / "demo.yaml", END, days=60, seed=11)
-    assert run(home, "ingest", str(csv)).exit_code == 0
-    trained = run(home, "train", "--model", "lightgbm", "--pollutant", "pm25", "--train-to", "2025-12-20",
-                  "--valid-to", "2026-01-10", "--quick", "--lead-stride", "3")  # fmt: skip
-    assert trained.exit_code == 0, trained.output
-    assert run(home, "promote", "--model", "vnaqi-pm25", "--version", "1").exit_code == 0
+    home = trained_home(tmp_path_factory.mktemp("cycle-home"), END, days=60, seed=11, train_to="2025-12-20",
+                        valid_to="2026-01-10", lead_stride=3)  # fmt: skip
     (home / "cycle.yaml").write_text("pollutants: [pm25, pm10]\n")  # keeps the baseline fallback quick
     return home
 
