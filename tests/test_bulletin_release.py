@@ -53,7 +53,9 @@ def test_an_unattended_release_puts_the_run_and_its_bulletin_under_products(home
         assert (latest / name).is_file(), name
     assert os.path.samefile(latest / "forecast.json", run_dir / "forecast.json")  # a hard link, not a copy
     assert stat.S_IMODE(latest.resolve().stat().st_mode) & 0o055 == 0o055  # a web server can list and read it
-    assert "Bản tin chưa được dự báo viên duyệt." in (latest / "bulletin.vi.txt").read_text(encoding="utf-8")
+    text = (latest / "bulletin.vi.txt").read_text(encoding="utf-8")
+    assert "Bản tin chưa được dự báo viên duyệt." in text
+    assert "Phương án dự phòng: no NWP" in text  # this home has no gridded inputs: the fallback is visible
     assert (layout.products / PREVIOUS / "bulletin.vi.html").is_file()  # each cycle keeps its own release
 
 
