@@ -33,9 +33,35 @@ class DayOutlook(CategoryStyle):
     category: int
     dominant_pollutant: str | None
     probabilities: dict[str, float] | None = None
+    override: dict[str, Any] | None = None  # a forecaster's: category_model, reason, by, at
 
     def name(self, lang: str) -> str:
         return self.category_name(lang)
+
+
+def _day_outlook(d: dict[str, Any]) -> DayOutlook:
+    return DayOutlook(d["day"], d["date"], d["aqi"], int(d["category"] or 0), d.get("dominant_pollutant"),
+                      d.get("category_probabilities"), d.get("override"))  # fmt: skip
+
+
+def apply_overrides(document: dict[str, Any], overrides: list[dict[str, Any]]) -> dict[str, Any]:
+    """A copy of the forecast document with the forecasters' category overrides applied to the daily entries
+    (``override``: the model's category, reason, by, at); the AQI numbers stay the model's."""
+    if not overrides:
+        return document
+    by_key = {(o["station_id"], o["day"]): o for o in overrides}
+    stations = []
+    for station in document["stations"]:
+        daily = []
+        for d in station["daily"]:
+            o = by_key.get((station["id"], d["day"]))
+            if o is not None and d.get("aqi") is not None:
+                d = {**d, "category": int(o["category"]),
+                     "override": {"category_model": d.get("category"), "reason": o["reason"], "by": o["by"],
+                                  "at": str(o["at"])}}  # fmt: skip
+            daily.append(d)
+        stations.append({**station, "daily": daily})
+    return {**document, "stations": stations}
 
 
 @dataclass
@@ -82,6 +108,7 @@ class BulletinContent:
     caveats: list[dict[str, str]]
     emergency: bool
     released: bool = True
+    overridden: bool = False
     id: str = ""
     version: int | None = None
     approved_at: str | None = None
@@ -96,9 +123,7 @@ def _worst(days_by_station: list[list[dict[str, Any]]], k: int) -> DayOutlook | 
     candidates = [days[k] for days in days_by_station if len(days) > k and days[k].get("aqi") is not None]
     if not candidates:
         return None
-    top = max(candidates, key=lambda d: d["aqi"])
-    return DayOutlook(top["day"], top["date"], int(top["aqi"]), int(top["category"]), top.get("dominant_pollutant"),
-                      top.get("category_probabilities"))  # fmt: skip
+    return _day_outlook(max(candidates, key=lambda d: (int(d["category"] or 0), d["aqi"])))
 
 
 def _dm(date: str) -> str:
@@ -196,13 +221,16 @@ def bulletin_content(
     outlook_from: pd.Timestamp | None = None,
     bulletin_id: str = "",
     version: int | None = None,
+    overrides: list[dict[str, Any]] | None = None,
 ) -> BulletinContent:
     """The bulletin of one run (forecast.json and manifest.json as read).
 
     ``released`` False makes a draft (a run awaiting a forecaster); ``edits`` are the forecaster's (see
     :mod:`bulletins.edits`); ``verification`` scores yesterday's forecast; the part-of-day outlook starts at
-    ``outlook_from`` (the bulletin's due time; default the issue time).
+    ``outlook_from`` (the bulletin's due time; default the issue time). ``overrides`` (station_id, day,
+    category, reason, by, at) replace the model's daily categories (:func:`apply_overrides`).
     """
+    document = apply_overrides(document, overrides or [])
     issue = pd.Timestamp(document["issue_time"])
     start = pd.Timestamp(outlook_from) if outlook_from is not None else issue
     latest_edits = effective_edits(edits or [])
@@ -214,12 +242,7 @@ def bulletin_content(
         stations = by_province[province]
         region = Region(province)
         for station in stations:
-            days = [
-                DayOutlook(d["day"], d["date"], d["aqi"], int(d["category"] or 0), d.get("dominant_pollutant"),
-                           d.get("category_probabilities"))
-                for d in station["daily"]
-                if d.get("aqi") is not None
-            ]  # fmt: skip
+            days = [_day_outlook(d) for d in station["daily"] if d.get("aqi") is not None]
             names = {"vi": station["name_vi"], "en": station["name_en"]}
             caveat = _station_caveat(station.get("status") or {})
             parts = part_outlook(station.get("hourly") or [], start, OUTLOOK_HOURS)
@@ -255,7 +278,7 @@ def bulletin_content(
     emergency = any(r.emergency for r in regions)
     return BulletinContent(
         document["cycle"], document["issue_time"], regions, synthetic, reviewed, approved_by, caveats, emergency,
-        released=released, id=bulletin_id, version=version, approved_at=approved_at,
+        released=released, overridden=bool(overrides), id=bulletin_id, version=version, approved_at=approved_at,
         notes=_notes(latest_edits, None), edits=list(edits or []),
         verification_date=verification.date if verification else None,
         verification_run=verification.forecast_run if verification else None,

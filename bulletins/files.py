@@ -41,6 +41,7 @@ class Review:
     released: bool = False  # False: a draft for review, never linked under products/
     approved_by: str | None = None
     approved_at: str | None = None
+    overrides: tuple[dict, ...] = ()  # forecasters' category overrides (catalogue OverrideRecord.to_dict())
 
 
 def content_of_run(home: Path, run_dir: Path, review: Review, version: int | None = None) -> BulletinContent:
@@ -64,7 +65,7 @@ def content_of_run(home: Path, run_dir: Path, review: Review, version: int | Non
         document, manifest, reviewed=review.approved_by is not None, approved_by=review.approved_by,
         approved_at=review.approved_at, released=review.released, edits=read_edits(home, run_id),
         verification=verification, outlook_from=outlook_from.tz_convert(settings.time_zone), bulletin_id=run_id,
-        version=version,
+        version=version, overrides=list(review.overrides),
     )  # fmt: skip
 
 

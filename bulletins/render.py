@@ -24,6 +24,7 @@ LABELS = {
         "yesterday": "Dự báo hôm qua so với quan trắc", "forecast": "Dự báo", "observed": "Quan trắc",
         "verif_sentence": "Ngày {date}: đúng mức ở {exact}/{n} trạm, lệch không quá một mức ở {within}/{n}; "
                           "sai số trung bình {mae} VN_AQI.",
+        "overrides": "Điều chỉnh của dự báo viên", "model": "mô hình",
     },
     "en": {
         "title": "Air quality forecast bulletin (VN_AQI)", "cycle": "Cycle", "issued": "issued",
@@ -40,6 +41,7 @@ LABELS = {
         "yesterday": "Yesterday's forecast against observations", "forecast": "Forecast", "observed": "Observed",
         "verif_sentence": "{date}: right category at {exact} of {n} stations, within one category at {within} of "
                           "{n}; mean error {mae} VN_AQI.",
+        "overrides": "Forecaster's adjustments", "model": "model",
     },
 }  # fmt: skip
 

@@ -138,6 +138,32 @@ def test_review_required_keeps_latest_on_the_last_released_bulletin_until_approv
     assert new != old and old.is_dir() and (layout.products / CYCLE).resolve() == new
     assert "Fog likely." in (layout.products / "latest" / "bulletin.en.html").read_text(encoding="utf-8")
 
+    # A forecaster overrides a station's D2 category with a reason: released again, shown beside the model's.
+    station = hanoi["stations"][0]
+    model_category = station["days"][1]["category"]
+    new_category = 5 if model_category != 5 else 4
+    too_short = run(home, "runs", "override", run_id, "--station", station["id"], "--day", "D2", "--category",
+                    str(new_category), "--reason", "vì", "--by", "Nguyễn An")  # fmt: skip
+    assert too_short.exit_code == 2 and "a reason of 10–1000 characters" in too_short.output
+    unknown = run(home, "runs", "override", run_id, "--station", "nowhere", "--day", "D2", "--category", "5",
+                  "--reason", "khói cháy rừng lan tới", "--by", "Nguyễn An")  # fmt: skip
+    assert unknown.exit_code == 2 and "station 'nowhere' is not in" in unknown.output
+    reason = "Khói cháy rừng <Sóc Sơn> lan tới"
+    overridden = run(home, "runs", "override", run_id, "--station", station["id"], "--day", "D2", "--category",
+                     str(new_category), "--reason", reason, "--by", "Nguyễn An")  # fmt: skip
+    assert overridden.exit_code == 0, overridden.output
+    released = _bulletin(layout.products / "latest")
+    row = next(s for r in released["regions"] for s in r["stations"] if s["id"] == station["id"])
+    assert row["days"][1]["category"] == new_category
+    assert row["days"][1]["override"]["category_model"] == model_category
+    assert row["days"][1]["aqi"] == station["days"][1]["aqi"]  # the model's number is kept
+    page = (layout.products / "latest" / "bulletin.vi.html").read_text(encoding="utf-8")
+    assert "Khói cháy rừng &lt;Sóc Sơn&gt; lan tới (Nguyễn An)" in page and "Điều chỉnh của dự báo viên" in page
+    log = run(home, "audit", "--limit", "20")
+    assert log.exit_code == 0
+    for action in ("override", "bulletin.edit", "run.publish", "run.approve"):
+        assert action in log.output, action
+
 
 def test_bad_edits_are_refused_and_nothing_is_written(home):
     run_id = f"{PREVIOUS}/forecast-v1"

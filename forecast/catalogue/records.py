@@ -25,6 +25,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     SUPERSEDED: frozenset(),
 }
 
+FORECASTER, ADMIN = "forecaster", "admin"
+ROLES: tuple[str, ...] = (FORECASTER, ADMIN)
+
 OPEN, CLOSED = "open", "closed"
 # Alert kinds raised by the input-health checks; any short identifier is accepted.
 SILENT, EXCEEDANCE = "silent", "exceedance"
@@ -163,3 +166,59 @@ class AlertRecord:
         for key in ("first_observed_at", "last_seen_at", "opened_at", "closed_at"):
             out[key] = _iso(out[key])
         return out
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A forecaster or admin (never their password or key hashes)."""
+
+    name: str
+    role: str
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """An API key's public part: its prefix, owner and state."""
+
+    prefix: str
+    user: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audited change."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": _iso(self.at)}
+
+
+@dataclass(frozen=True)
+class OverrideRecord:
+    """A forecaster's override of a station's daily category in a run."""
+
+    run_id: str
+    station_id: str
+    day: str
+    category: int
+    reason: str
+    by: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": _iso(self.at)}

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Index
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from forecast.catalogue.records import CLOSED, OPEN, PUBLISHED, STATUSES
+from forecast.catalogue.records import CLOSED, OPEN, PUBLISHED, ROLES, STATUSES
 
 SCHEMA_VERSION = 1
 
@@ -169,3 +169,65 @@ class Alert(Base):
     last_seen_at: Mapped[datetime]
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+
+class User(Base):
+    """A person who may change things: a forecaster or an admin. Only a hash of the password is stored."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class ApiKey(Base):
+    """An API key of a user: looked up by its public prefix, checked against the hash of the whole key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who changed what, when: one row per change (approval, release, override, edit, user change). Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Override(Base):
+    """A forecaster's override of a station's daily category in a run, with the mandatory reason. The latest
+    override of (run, station, day) wins; none is ever deleted."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (
+        CheckConstraint("category BETWEEN 1 AND 6", name="ck_overrides_category"),
+        Index("ix_overrides_run", "run_pk"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    station_id: Mapped[str] = mapped_column(String(100))
+    day: Mapped[str] = mapped_column(String(4))
+    category: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]

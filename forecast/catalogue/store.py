@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forecast.catalogue import checks
+from forecast.catalogue.access import AccessStore, audit
 from forecast.catalogue.alerts import AlertStore
 from forecast.catalogue.engine import RETRIES
 from forecast.catalogue.records import (
@@ -63,12 +64,14 @@ def _run_record(run: Run) -> RunRecord:
     )
 
 
-class RunCatalogue(AlertStore):
+class RunCatalogue(AlertStore, AccessStore):
     """The catalogue at ``url`` (default: ``$VNAQI_CATALOGUE_URL``, else ``<home>/catalogue.sqlite``).
 
     Tables are created when missing. ``clock`` (returning aware datetimes) replaces the wall clock in tests.
     Raises :class:`CatalogueError` naming the URL (password masked) when the database cannot be used.
-    Alert methods (``raise_alert``, ``close_alerts``, ``open_alerts``, ``alerts``) come from :class:`AlertStore`.
+    Alert methods (``raise_alert``, ``close_alerts``, ``open_alerts``, ``alerts``) come from :class:`AlertStore`;
+    users, API keys, the audit log and overrides from :class:`~forecast.catalogue.access.AccessStore`.
+    Approvals and publications are audited in the same transaction.
     """
 
     def _load(self, session: Session, run_id: str, *, lock: bool = False) -> Run:
@@ -178,6 +181,7 @@ class RunCatalogue(AlertStore):
             run = self._load(session, run_id, lock=True)
             run.approved_at = self._change(session, run, APPROVED, by, note)
             run.approved_by, run.approval_note = by, note
+            audit(session, run.approved_at, by, "run.approve", run_id, {"note": note})
             return _run_record(run)
 
         return self._write(sign)
@@ -196,6 +200,7 @@ class RunCatalogue(AlertStore):
             note = f"supersedes {', '.join(o.run_id for o in previous)}" if previous else None
             run.published_at = self._change(session, run, PUBLISHED, by, note)
             run.published_by = by
+            audit(session, run.published_at, by or "unknown", "run.publish", run_id, {"note": note})
             return _run_record(run)
 
         return self._write(swap, retries=RETRIES)

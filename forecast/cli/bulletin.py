@@ -105,6 +105,8 @@ def edit_command(
             document = json.loads((Path(record.path) / "forecast.json").read_text(encoding="utf-8"))
             provinces = sorted({s.get("province") or "—" for s in document["stations"]})
             add_edits(layout.root, run_id, edits, provinces)
+            cat.record_audit(by, "bulletin.edit", run_id, {"edits": [f"{e.kind}/{e.lang}/{e.province or '-'}: {e.text}"
+                                                                     for e in edits]})  # fmt: skip
             if record.status == PUBLISHED:
                 released = release_run(layout, cat, run_id, by=f"edit by {by}", catalogue_url=catalogue,
                                        evaluate_cap=False)  # fmt: skip

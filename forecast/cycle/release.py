@@ -38,9 +38,10 @@ class Released:
     cap_lines: list[str] = field(default_factory=list)
 
 
-def _review(record: RunRecord, released: bool) -> Review:
+def _review(catalogue: RunCatalogue, record: RunRecord, released: bool) -> Review:
     approved_at = record.approved_at.isoformat(timespec="minutes") if record.approved_at else None
-    return Review(released=released, approved_by=record.approved_by, approved_at=approved_at)
+    overrides = tuple(o.to_dict() for o in catalogue.overrides(record.run_id))
+    return Review(released=released, approved_by=record.approved_by, approved_at=approved_at, overrides=overrides)
 
 
 def release_run(
@@ -63,7 +64,7 @@ def release_run(
     run_dir = Path(record.path)
     if record.status == PUBLISHED and published_run(layout.products, record.cycle) != run_dir.resolve():
         raise ValueError(f"{run_id} is no longer the published run of {record.cycle}; release a newer run instead")
-    bulletin_dir = write_bulletin(layout.root, run_dir, _review(record, released=True))
+    bulletin_dir = write_bulletin(layout.root, run_dir, _review(catalogue, record, released=True))
     meta = {
         "reviewed": record.approved_by is not None,
         "approved_by": record.approved_by,
@@ -86,7 +87,7 @@ def render_draft(layout: HomeLayout, catalogue: RunCatalogue, run_id: str) -> Pa
     if not record.path:
         raise ValueError(f"{run_id} has no run folder recorded")
     released = record.status == PUBLISHED
-    return write_bulletin(layout.root, Path(record.path), _review(record, released=released))
+    return write_bulletin(layout.root, Path(record.path), _review(catalogue, record, released=released))
 
 
 def unreviewed_due(catalogue: RunCatalogue, cycle: str) -> RunRecord | None:
