@@ -112,6 +112,27 @@ class AccessStore(Database):
         """Every user, by name."""
         return self._read(lambda s: [_user_record(u) for u in s.scalars(select(User).order_by(User.name))])
 
+    def disable_user(self, name: str, *, by: str) -> UserRecord:
+        """Disable a user: their password, keys and sessions stop working at once (the row stays for history)."""
+
+        def work(session: Session) -> UserRecord:
+            user = session.scalars(select(User).where(User.name == name)).one_or_none()
+            if user is None:
+                raise AccessError(f"no user {name!r}; see `vnaqi users list`")
+            user.disabled_at = user.disabled_at or self._now()
+            audit(session, self._now(), by, "user.disable", name)
+            return _user_record(user)
+
+        return self._write(work)
+
+    def user(self, name: str) -> UserRecord | None:
+        """The user with this name (active or not), else None."""
+        return self._read(
+            lambda s: (lambda u: None if u is None else _user_record(u))(
+                s.scalars(select(User).where(User.name == name)).one_or_none()
+            )
+        )
+
     def authenticate(self, name: str, password: str) -> UserRecord | None:
         """The active user with this name and password, else None (same answer for a wrong name or password)."""
 

@@ -91,6 +91,22 @@ def revoke_command(
     console.print(f"revoked key {record.prefix} of {escape(record.user)}")
 
 
+@users_app.command("disable")
+def disable_command(
+    name: Annotated[str, typer.Argument(help="The user to disable (their keys and sessions stop at once).")],
+    catalogue: CatalogueOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Disable a user; their approvals and audit entries stay."""
+    layout = home_layout(home)
+    try:
+        with RunCatalogue(catalogue, home_root=layout.root) as cat:
+            user = cat.disable_user(name, by=_shell_actor())
+    except (AccessError, CatalogueError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"disabled {escape(user.name)}")
+
+
 @users_app.command("list")
 def list_command(catalogue: CatalogueOption = None, home: HomeOption = None) -> None:
     """Users and their API keys (prefixes only)."""
