@@ -28,6 +28,16 @@ def _shell_actor() -> str:
     return f"{os.environ.get('USER') or getpass.getuser()} (command line)"
 
 
+def _in_catalogue(home, url: str | None, work):
+    """``work(catalogue)`` in the home's catalogue; access and catalogue errors become a clear exit 2."""
+    layout = home_layout(home)
+    try:
+        with RunCatalogue(url, home_root=layout.root) as cat:
+            return work(cat)
+    except (AccessError, CatalogueError) as exc:
+        raise fail(str(exc)) from exc
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -47,13 +57,8 @@ def add_command(
     home: HomeOption = None,
 ) -> None:
     """Add a forecaster or admin (passwords of at least 12 characters, stored as scrypt hashes)."""
-    layout = home_layout(home)
     password = None if no_password else _password(password_stdin)
-    try:
-        with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            user = cat.add_user(name, role, password, by=_shell_actor())
-    except (AccessError, CatalogueError) as exc:
-        raise fail(str(exc)) from exc
+    user = _in_catalogue(home, catalogue, lambda cat: cat.add_user(name, role, password, by=_shell_actor()))
     console.print(f"added {escape(user.name)} ({user.role})")
 
 
@@ -65,12 +70,7 @@ def key_command(
     home: HomeOption = None,
 ) -> None:
     """Create an API key for a user; it is printed once and only its hash is kept."""
-    layout = home_layout(home)
-    try:
-        with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            key, record = cat.create_api_key(name, label=label, by=_shell_actor())
-    except (AccessError, CatalogueError) as exc:
-        raise fail(str(exc)) from exc
+    key, record = _in_catalogue(home, catalogue, lambda cat: cat.create_api_key(name, label=label, by=_shell_actor()))
     console.print(f"API key for {escape(record.user)} (prefix {record.prefix}); store it now, it is not shown again:")
     print(key)
 
@@ -82,12 +82,7 @@ def revoke_command(
     home: HomeOption = None,
 ) -> None:
     """Revoke an API key at once."""
-    layout = home_layout(home)
-    try:
-        with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            record = cat.revoke_api_key(prefix, by=_shell_actor())
-    except (AccessError, CatalogueError) as exc:
-        raise fail(str(exc)) from exc
+    record = _in_catalogue(home, catalogue, lambda cat: cat.revoke_api_key(prefix, by=_shell_actor()))
     console.print(f"revoked key {record.prefix} of {escape(record.user)}")
 
 
@@ -98,24 +93,14 @@ def disable_command(
     home: HomeOption = None,
 ) -> None:
     """Disable a user; their approvals and audit entries stay."""
-    layout = home_layout(home)
-    try:
-        with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            user = cat.disable_user(name, by=_shell_actor())
-    except (AccessError, CatalogueError) as exc:
-        raise fail(str(exc)) from exc
+    user = _in_catalogue(home, catalogue, lambda cat: cat.disable_user(name, by=_shell_actor()))
     console.print(f"disabled {escape(user.name)}")
 
 
 @users_app.command("list")
 def list_command(catalogue: CatalogueOption = None, home: HomeOption = None) -> None:
     """Users and their API keys (prefixes only)."""
-    layout = home_layout(home)
-    try:
-        with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            users, keys = cat.users(), cat.api_keys()
-    except CatalogueError as exc:
-        raise fail(str(exc)) from exc
+    users, keys = _in_catalogue(home, catalogue, lambda cat: (cat.users(), cat.api_keys()))
     table = Table("user", "role", "since", "API keys")
     for u in users:
         mine = [f"{k.prefix}{' (revoked)' if k.revoked_at else ''}" for k in keys if k.user == u.name]
@@ -132,12 +117,7 @@ def audit_command(
     home: HomeOption = None,
 ) -> None:
     """The audit log: every approval, release, override, bulletin edit and user change, who and when."""
-    layout = home_layout(home)
-    try:
-        with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            entries = cat.audit_log(limit=limit, target=target)
-    except CatalogueError as exc:
-        raise fail(str(exc)) from exc
+    entries = _in_catalogue(home, catalogue, lambda cat: cat.audit_log(limit=limit, target=target))
     table = Table("when (UTC)", "who", "what", "target", "detail")
     for e in entries:
         detail = "; ".join(f"{k}: {v}" for k, v in e.detail.items() if v is not None)
