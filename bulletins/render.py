@@ -3,9 +3,13 @@ in Vietnamese and English."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bulletins.content import BulletinContent
+from configs.schema import DEFAULT_LOCAL_TZ
 from forecast.aqi.categories import category_by_index
 
 LABELS = {
@@ -51,6 +55,17 @@ def _category_name(index: int, lang: str) -> str:
     return cat.name_vi if lang == "vi" else cat.name_en
 
 
+def _local_time(iso: str | None) -> str:
+    """An ISO time as Vietnam's wall clock ("03/12/2026 19:00 (UTC+7)"): readers think in local time."""
+    if not iso:
+        return "—"
+    try:
+        local = datetime.fromisoformat(iso).astimezone(ZoneInfo(DEFAULT_LOCAL_TZ))
+    except ValueError:
+        return iso  # shown as written rather than not at all
+    return f"{local:%d/%m/%Y %H:%M} (UTC+7)"
+
+
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("bulletins", "templates"),
@@ -61,7 +76,7 @@ def _environment(autoescape: bool) -> Environment:
     )
     env.filters["dm"] = lambda date: f"{date[8:10]}/{date[5:7]}" if date else "—"
     env.globals["category_name"] = lambda index, lang: _category_name(index, lang)
-    env.filters["local"] = lambda iso: iso[:16].replace("T", " ") if iso else "—"
+    env.filters["local"] = _local_time
     return env
 
 

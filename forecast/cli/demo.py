@@ -39,8 +39,8 @@ from met_inputs.observations.archive import ObservationArchive
 from met_inputs.synthetic import SYNTHETIC_LABEL, demo_network, episode_calendar, synthetic_observations
 
 SERVE_NOTE = (
-    "The API and dashboard (issue 8) arrive with later work: the demo stops after publishing and rendering the "
-    "bulletin (--no-serve)."
+    "The read API is served by `vnaqi serve --home HOME` (docs/api.md); the forecasters' dashboard (issue 8) "
+    "arrives with later work: the demo stops after publishing and rendering the bulletin (--no-serve)."
 )
 PREVIOUS_CYCLE = pd.Timedelta(hours=12)
 NWP_SOURCE, CTM_SOURCE = "ifs", "cams"
