@@ -1,4 +1,4 @@
-"""The app factory of the public, read-only HTTP API ``/v1``.
+"""The app factory of the HTTP API ``/v1``: public reads, forecasters' writes (:mod:`api.routes_review`).
 
 ``create_app(home)`` builds one FastAPI app over one home: its own caches, metrics registry and catalogue
 connection (no module-level state). ``vnaqi serve`` starts uvicorn workers with :func:`app_from_env`, which
@@ -22,18 +22,27 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import routes_alerts, routes_bulletins, routes_ops, routes_runs, routes_stations, routes_verification
+from api import (
+    routes_alerts,
+    routes_bulletins,
+    routes_ops,
+    routes_review,
+    routes_runs,
+    routes_stations,
+    routes_verification,
+)
 from api.context import ApiContext
 from api.fast_lane import FastLane
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import install_problem_handlers, problem_media_types, problem_response
+from api.security.ratelimit import RateLimitMiddleware, TokenBuckets
 from configs.api import ApiSettings, load_api_settings
 from configs.settings import HomeLayout, resolve_home
 
 log = logging.getLogger(__name__)
 
 TITLE = "VN_AQI forecast API"
-DESCRIPTION = """Public, read-only API of the VN_AQI air-quality forecasting service for Vietnam.
+DESCRIPTION = """Public API of the VN_AQI air-quality forecasting service for Vietnam.
 
 * **Versioned**: everything under `/v1`; fields are only added within a version (clients must ignore unknown
   fields); a breaking change makes `/v2`.
@@ -47,6 +56,10 @@ DESCRIPTION = """Public, read-only API of the VN_AQI air-quality forecasting ser
 * **Caching**: every read has `ETag`, `Last-Modified` and `Cache-Control`; send `If-None-Match` or
   `If-Modified-Since` to get `304`; `Accept-Encoding: gzip` gets gzip.
 * **Errors** are RFC 9457 `application/problem+json` with a `detail` saying what went wrong.
+* **Writes** (log in, override a station's daily category with a reason, approve, publish, rerun; the audit log)
+  need a forecaster or admin: `Authorization: Bearer <API key>` (`vnaqi users key NAME`), or the cookie of
+  `POST /v1/session` with its CSRF token in `X-CSRF-Token`. Anonymous writes get 401, other roles 403.
+* **Rate limits**: per client address; over the limit, `429` with `Retry-After`.
 * **Synthetic data**: bodies from demo inputs say `synthetic: true` and carry a notice; never present them as real.
 """
 
@@ -69,9 +82,12 @@ class VnaqiApi(FastAPI):
     GET route also answers HEAD (the same headers, no body)."""
 
     fast_lane: FastLane | None = None
+    rate_limit: RateLimitMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if self.rate_limit is not None and await self.rate_limit.refused(scope, send):
+                return
             if scope["method"] == "HEAD":
                 scope, send = {**scope, "method": "GET"}, _without_body(send)
             lane = self.fast_lane
@@ -133,6 +149,7 @@ def create_app(
         routes_runs.router(ctx),
         routes_verification.router(ctx),
         routes_ops.router(ctx, app, metrics),
+        routes_review.router(ctx),
     ):
         app.include_router(router)
     if settings.cors_origins:
@@ -146,6 +163,10 @@ def create_app(
         )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.fast_lane = FastLane(ctx, metrics)
+    limits = settings.rate_limit
+    if limits.enabled:  # before the fast lane too: every route but /healthz and /metrics is limited
+        buckets = TokenBuckets(limits.requests_per_second, limits.burst)
+        app.rate_limit = RateLimitMiddleware(None, buckets, trust_forwarded=limits.trust_forwarded)
     _document(app)
     return app
 

@@ -13,14 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from starlette.requests import Request
+
 from api.bulletin_store import BulletinStore
 from api.cap_alerts import AlertStore
-from api.catalogue_access import CatalogueAccess
+from api.catalogue_access import NO_CATALOGUE, CatalogueAccess
+from api.problems import ApiProblem
 from api.releases import ReleaseStore
 from api.representation import Representation
+from api.security.auth import Authenticator, Principal
+from api.security.sessions import SessionCodec, load_secret
 from configs.api import ApiSettings
 from configs.networks import NetworkConfigError, StationRegistry, registry_for_home
 from configs.settings import HomeLayout
+from forecast.catalogue import RunCatalogue
 
 log = logging.getLogger(__name__)
 FILE_CACHE_MAX = 512
@@ -40,12 +46,37 @@ class ApiContext:
     _files: dict[tuple, Representation] = field(default_factory=dict, init=False, repr=False)
     _files_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _registry: tuple[tuple, StationRegistry | None] | None = field(default=None, init=False, repr=False)
+    _auth: Authenticator | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.releases = ReleaseStore(self.layout.products, self.layout.root, self.settings.release_check_seconds)
         self.bulletins = BulletinStore(self.layout.root)
         self.alerts = AlertStore(self.layout.root)
         self.catalogue = CatalogueAccess(self.layout, self.settings.catalogue_url)
+
+    @property
+    def auth(self) -> Authenticator:
+        """Who is asking (API key or session cookie); the signing key ``<home>/secret.key`` is made on first use."""
+        if self._auth is None:
+            codec = SessionCodec(load_secret(self.layout.root), int(self.settings.session.max_age_hours * 3600))
+            self._auth = Authenticator(self.writable_catalogue, codec)
+        return self._auth
+
+    def auth_dependency(self, *roles: str) -> Callable:
+        """A FastAPI dependency admitting only ``roles`` (default forecasters and admins), made without touching
+        the signing key until a request needs it."""
+
+        async def dependency(request: Request) -> Principal:
+            return await self.auth.require(*roles)(request)
+
+        return dependency
+
+    def writable_catalogue(self) -> RunCatalogue:
+        """The catalogue for a write or a login; 503 problem when this home has none or it is unreachable."""
+        catalogue = self.catalogue.get()
+        if catalogue is None:
+            raise ApiProblem(503, NO_CATALOGUE, slug="unavailable")
+        return catalogue
 
     def link(self, path: str) -> str:
         """``path`` under the configured base URL (relative when none is set)."""

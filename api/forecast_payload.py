@@ -146,6 +146,7 @@ def _daily(entry: dict[str, Any], status: dict[str, Any], lang: Lang, zone: Zone
         "confidence": label,
         "confidence_probability": p,
         "advice": {"general": advice["general"], "sensitive": advice["sensitive"]} if advice else None,
+        "forecaster_override": entry.get("override"),
     }
 
 

@@ -117,6 +117,15 @@ class Advice(_Model):
     sensitive: str = Field(description="for sensitive groups (elderly, children, heart or lung disease)")
 
 
+class ForecasterOverride(_Model):
+    """A forecaster replaced the model's daily category (the AQI number stays the model's)."""
+
+    category_model: int | None = Field(description="the model's category, replaced by `category`")
+    reason: str = Field(description="why the forecaster changed it (mandatory)")
+    by: str = Field(description="the forecaster")
+    at: str = Field(description="when (ISO 8601)")
+
+
 class Daily(_Model):
     day: Literal["D1", "D2", "D3"]
     date: str = Field(description="local date (YYYY-MM-DD)")
@@ -138,6 +147,10 @@ class Daily(_Model):
     confidence: Confidence = Field(description=CONFIDENCE_RULE)
     confidence_probability: float | None = Field(description="probability of the forecast category (0–1)")
     advice: Advice | None = Field(description="health advice for the day's category, in the response language")
+    forecaster_override: ForecasterOverride | None = Field(
+        default=None,
+        description="set when a forecaster overrode the category: `category` is theirs, this keeps the model's",
+    )
 
 
 class RunRef(_Model):

@@ -26,9 +26,12 @@ PROBLEM_BASE = "tag:vnaqi,2026:problems/"
 
 SLUGS = {
     400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    409: "conflict",
     422: "invalid-parameter",
     429: "too-many-requests",
     500: "internal-error",
@@ -161,7 +164,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if status == 404 and exc.detail in (None, "Not Found"):
             detail = f"no resource at {request.url.path}; see /docs for the endpoints of /v1"
         elif status == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}; this API is read-only (GET)"
+            detail = f"{request.method} is not allowed on {request.url.path}; reads are GET, writes are in /docs"
         else:
             detail = str(exc.detail) if exc.detail else HTTPStatus(status).phrase
         return problem_response(status, detail, request.url.path, headers=dict(exc.headers or {}))

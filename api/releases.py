@@ -24,6 +24,7 @@ from typing import Any
 from api.forecast_payload import ReleaseMeta
 from api.ids import bulletin_version
 from api.representation import Representation
+from bulletins.content import apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Release:
         self.info = info
         self.last_modified = last_modified
         self._lock = threading.RLock()
-        self._document = document
+        self._document = apply_overrides(document, list(info.get("overrides") or []))
         self._stations: dict[str, dict[str, Any]] | None = None
         self._meta: ReleaseMeta | None = None
         self._bodies: dict[tuple, Representation] = {}
@@ -64,7 +65,7 @@ class Release:
         return self.meta.run_id
 
     def document(self) -> dict[str, Any]:
-        """``forecast.json`` of the release."""
+        """``forecast.json`` of the release, with the forecasters' category overrides applied (``release.json``)."""
         return self._document
 
     def stations(self) -> dict[str, dict[str, Any]]:
@@ -158,6 +159,10 @@ class ReleaseStore:
         self._lock = threading.Lock()
         self.problem: str | None = None
         """Why the release ``products/latest`` points at is not served (for /healthz), else None."""
+
+    def recheck(self) -> None:
+        """Look where ``products/latest`` points on the next request (after this worker released something)."""
+        self._next_check = 0.0
 
     def current(self) -> Release | None:
         """The latest release, or None when nothing is published (or the link is broken)."""

@@ -17,6 +17,7 @@ from bulletins.outlook import OUTLOOK_HOURS, CategoryStyle, PartOutlook, join_na
 from bulletins.verification import Verification
 from bulletins.why import region_why
 from forecast.aqi.categories import category_by_index
+from forecast.forecast_document import category_fields
 
 SCHOOL_ADVISORY_CATEGORY = 4  # "Xấu" (151–200) or worse
 EMERGENCY_AQI = 300
@@ -46,7 +47,8 @@ def _day_outlook(d: dict[str, Any]) -> DayOutlook:
 
 def apply_overrides(document: dict[str, Any], overrides: list[dict[str, Any]]) -> dict[str, Any]:
     """A copy of the forecast document with the forecasters' category overrides applied to the daily entries
-    (``override``: the model's category, reason, by, at); the AQI numbers stay the model's."""
+    (``override``: the model's category, reason, by, at); names, colour and advice follow the new category,
+    the AQI numbers and category probabilities stay the model's."""
     if not overrides:
         return document
     by_key = {(o["station_id"], o["day"]): o for o in overrides}
@@ -56,7 +58,7 @@ def apply_overrides(document: dict[str, Any], overrides: list[dict[str, Any]]) -
         for d in station["daily"]:
             o = by_key.get((station["id"], d["day"]))
             if o is not None and d.get("aqi") is not None:
-                d = {**d, "category": int(o["category"]),
+                d = {**d, **category_fields(int(o["category"]), with_advice="advice" in d),
                      "override": {"category_model": d.get("category"), "reason": o["reason"], "by": o["by"],
                                   "at": str(o["at"])}}  # fmt: skip
             daily.append(d)

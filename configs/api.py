@@ -45,12 +45,29 @@ class PageSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    """Placeholder for the security step: not enforced yet (documented so a site can plan for it)."""
+    """Per-client token buckets on every route but /healthz and /metrics (429 problem+json with Retry-After).
+
+    Buckets live in each worker's memory: with N workers a client may get up to N times these figures."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
-    requests_per_minute: int = Field(default=600, ge=1)
+    enabled: bool = True
+    requests_per_second: float = Field(default=20.0, gt=0, description="sustained rate per client address")
+    burst: int = Field(default=200, ge=1, description="requests a client may make at once before being slowed")
+    trust_forwarded: bool = Field(
+        default=False, description="take the client from X-Forwarded-For (only behind a proxy that sets it)"
+    )
+
+
+class SessionSettings(BaseModel):
+    """Forecasters' browser sessions (signed cookies; the key is ``<home>/secret.key``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_age_hours: float = Field(default=8.0, gt=0, le=168, description="a login lasts this long (a shift)")
+    secure_cookie: bool = Field(
+        default=False, description="send the cookie over HTTPS only: set true wherever the site is served over TLS"
+    )
 
 
 class ApiSettings(BaseModel):
@@ -81,6 +98,7 @@ class ApiSettings(BaseModel):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     pages: PageSettings = Field(default_factory=PageSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
 
     @field_validator("cors_origins")
     @classmethod

@@ -477,7 +477,7 @@ def test_paths_stay_inside_their_folder(tmp_path):
 
 def test_unknown_paths_and_methods_are_problems(client):
     assert_problem(client.get("/v2/stations"), 404, "/v2/stations")
-    assert_problem(client.post("/v1/stations"), 405, "read-only")
+    assert_problem(client.post("/v1/stations"), 405, "reads are GET")
     assert_problem(client.delete(f"/v1/stations/{STATION}/forecast"), 405)
 
 

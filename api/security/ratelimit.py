@@ -53,14 +53,13 @@ class RateLimitMiddleware:
         client = scope.get("client")
         return client[0] if client else "unknown"
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def refused(self, scope, send) -> bool:
+        """Answer 429 and return True when the client is over its rate; else return False having sent nothing."""
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
-            await self.app(scope, receive, send)
-            return
+            return False
         wait = self.buckets.take(self._client(scope))
         if wait == 0:
-            await self.app(scope, receive, send)
-            return
+            return False
         retry = max(1, math.ceil(wait))
         body = json.dumps({
             "type": "about:blank", "title": "Too Many Requests", "status": 429,
@@ -72,3 +71,8 @@ class RateLimitMiddleware:
                    (b"content-length", str(len(body)).encode())]  # fmt: skip
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return True
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not await self.refused(scope, send):
+            await self.app(scope, receive, send)

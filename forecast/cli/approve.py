@@ -27,13 +27,12 @@ def approve_command(
 ) -> None:
     """Approve a complete run (forecaster review) and release it: its bulletin, marked reviewed, goes to
     products/CYCLE and (unless a later cycle is out) products/latest."""
+    from forecast.cycle.review import approve_run
+
     layout = home_layout(home)
     try:
         with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            record = cat.approve(run_id, by=by, note=note)
-            console.print(f"{record.run_id}: approved by {record.approved_by}")
-            if not hold:
-                _release(layout, cat, run_id, by, catalogue)
+            _report(approve_run(layout, cat, run_id, by=by, note=note, release=not hold, catalogue_url=catalogue))
     except (CatalogueError, ValueError) as exc:
         raise fail(str(exc)) from exc
 
@@ -48,22 +47,17 @@ def publish_command(
     """Release a complete or approved run (e.g. one made with `vnaqi run --no-publish`): products/CYCLE and,
     unless a later cycle is published, products/latest point to it and its bulletin; the cycle's previously
     published run becomes superseded. A run nobody approved is marked "not reviewed by a forecaster"."""
+    from forecast.cycle.review import publish_now
+
     layout = home_layout(home)
     try:
         with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            record = cat.get(run_id)
-            if record.status not in ("complete", "approved"):
-                raise ValueError(f"{run_id} is {record.status}; only a complete or approved run can be published")
-            _release(layout, cat, run_id, by, catalogue)
+            _report(publish_now(layout, cat, run_id, by=by, catalogue_url=catalogue))
     except (CatalogueError, ValueError) as exc:
         raise fail(str(exc)) from exc
 
 
-def _release(layout, cat: RunCatalogue, run_id: str, by: str, catalogue_url: str | None) -> None:
-    from forecast.cycle.release import release_run
-
-    released = release_run(layout, cat, run_id, by=by, catalogue_url=catalogue_url)
-    state = "reviewed" if released.reviewed else "not reviewed by a forecaster"
-    console.print(f"{run_id}: released by {by} ({state}) → {released.release_dir}")
-    for line in released.cap_lines:
+def _report(outcome) -> None:
+    console.print(outcome.summary + (f" → {outcome.release_dir}" if outcome.release_dir else ""))
+    for line in outcome.cap_lines:
         console.print(line)

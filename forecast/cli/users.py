@@ -6,7 +6,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -138,27 +137,13 @@ def override_command(
 ) -> None:
     """Override a station's daily category in a run, with a reason; shown in the bulletin beside the model's
     category. A released run is released again at once; otherwise a new draft is rendered."""
-    import json
-
-    from forecast.catalogue import PUBLISHED
-    from forecast.cycle.release import release_run, render_draft
+    from forecast.cycle.review import override_category
 
     layout = home_layout(home)
     try:
         with RunCatalogue(catalogue, home_root=layout.root) as cat:
-            record = cat.get(run_id)
-            document = json.loads((Path(record.path or "") / "forecast.json").read_text(encoding="utf-8")) \
-                if record.path and (Path(record.path) / "forecast.json").is_file() else {"stations": []}  # fmt: skip
-            ids = {s["id"] for s in document["stations"]}
-            if station not in ids:
-                raise AccessError(f"station {station!r} is not in {run_id}; its stations: {', '.join(sorted(ids))}")
-            cat.add_override(run_id, station_id=station, day=day, category=category, reason=reason, by=by)
-            if record.status == PUBLISHED:
-                done = release_run(layout, cat, run_id, by=f"override by {by}", catalogue_url=catalogue,
-                                   evaluate_cap=False)  # fmt: skip
-                console.print(f"{run_id}: {station} {day} → category {category}; released again: {done.release_dir}")
-            else:
-                folder = render_draft(layout, cat, run_id)
-                console.print(f"{run_id}: {station} {day} → category {category}; draft {folder / 'bulletin.vi.html'}")
+            done = override_category(layout, cat, run_id, station_id=station, day=day, category=category,
+                                     reason=reason, by=by, catalogue_url=catalogue)  # fmt: skip
     except (AccessError, CatalogueError, KeyError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    console.print(done.summary + f": {done.release_dir or done.draft_dir}")

@@ -64,13 +64,15 @@ def release_run(
     run_dir = Path(record.path)
     if record.status == PUBLISHED and published_run(layout.products, record.cycle) != run_dir.resolve():
         raise ValueError(f"{run_id} is no longer the published run of {record.cycle}; release a newer run instead")
-    bulletin_dir = write_bulletin(layout.root, run_dir, _review(catalogue, record, released=True))
+    review = _review(catalogue, record, released=True)
+    bulletin_dir = write_bulletin(layout.root, run_dir, review)
     meta = {
         "reviewed": record.approved_by is not None,
         "approved_by": record.approved_by,
         "approved_at": record.approved_at.isoformat() if record.approved_at else None,
         "released_by": by,
         "released_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "overrides": list(review.overrides),  # the API shows them in the forecast bodies, as the bulletin does
     }
     folder = publish_run(layout.products, run_dir, record.cycle, bulletin_dir=bulletin_dir, meta=meta,
                          as_latest=newer_than_latest(layout.products, record.cycle))  # fmt: skip

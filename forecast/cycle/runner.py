@@ -254,7 +254,7 @@ def _run(
         def write_cube(path: Path) -> None:
             flags = ["has_met", "no_met_leads", "has_recent_obs"]
             explanations = [v for v in cube.data_vars if str(v).startswith("driver_")]  # daily in forecast.json
-            values = cube.drop_vars(flags + explanations, errors="ignore")
+            values = cube.drop_vars(flags + explanations, errors="ignore").merge(raw_ctm_on_leads(inputs.ctm, cube))
             by_id = {s.id: s for s in stations}
             cf_station_timeseries(values, by_id, cycle, title="VN_AQI service forecast cube").to_netcdf(path)
 
@@ -275,6 +275,22 @@ def _run(
     elif publish:
         logger.info("%s awaits a forecaster's approval (review.required in cycle.yaml)", run_id)
     return CycleResult(run_id, run_dir, document, manifest, result, opened, released)
+
+
+def raw_ctm_on_leads(ctm: xr.Dataset | None, cube: xr.Dataset) -> xr.Dataset:
+    """The raw CTM concentrations ``<pollutant>_ctm`` [µg/m³] on the forecast's ``(station, lead)`` axes (NaN where
+    the CTM has no value), kept in forecast.nc so a forecaster can compare the correctors with the CTM."""
+    if ctm is None:
+        return xr.Dataset()
+    on_valid = ctm.reindex({STATION: cube[STATION].values, TIME: cube["valid_time"].values})
+    out = xr.Dataset()
+    for name in ctm.data_vars:
+        pollutant = str(name).removeprefix("ctm_")
+        values = on_valid[name].transpose(STATION, TIME).values.astype("float64")
+        out[f"{pollutant}_ctm"] = xr.DataArray(values, dims=(STATION, "lead"), attrs={
+            "units": "ug m-3", "long_name": f"{pollutant} from the chemistry-transport model (CAMS), uncorrected",
+        })  # fmt: skip
+    return out.assign_coords({STATION: cube[STATION].values, "lead": cube["lead"].values})
 
 
 def _reconcile_published(catalogue: RunCatalogue, layout: HomeLayout) -> None:
