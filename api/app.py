@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import (
+    dashboard,
     routes_alerts,
     routes_bulletins,
     routes_ops,
@@ -150,8 +151,10 @@ def create_app(
         routes_verification.router(ctx),
         routes_ops.router(ctx, app, metrics),
         routes_review.router(ctx),
+        dashboard.router(ctx),
     ):
         app.include_router(router)
+    dashboard.mount_static(app)
     if settings.cors_origins:
         app.add_middleware(
             ProblemCORSMiddleware,

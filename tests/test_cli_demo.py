@@ -43,7 +43,7 @@ def test_demo_runs_end_to_end_and_labels_its_data_synthetic(demo_home):
     assert "SYNTHETIC" in output and "ALL INPUTS ARE SYNTHETIC" in output
     assert "D1 2026-11-25" in output and "D3 2026-11-27" in output
     assert "PERFECT PROGNOSIS" in output and "met mode perfect" in output
-    assert "dashboard (issue 8) arrives with later work" in output  # says what comes later, invents nothing
+    assert "vnaqi serve --home" in output and "/dashboard" in output  # says how to open what it made
     bulletin = home / "bulletins" / CYCLE / "forecast-v1" / "bulletin-v1" / "bulletin.vi.html"
     assert bulletin.is_file() and "DỮ LIỆU MÔ PHỎNG" in bulletin.read_text(encoding="utf-8")
     forecast_json = home / "runs" / CYCLE / "forecast-v1" / "forecast.json"

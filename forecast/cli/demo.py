@@ -39,8 +39,10 @@ from met_inputs.observations.archive import ObservationArchive
 from met_inputs.synthetic import SYNTHETIC_LABEL, demo_network, episode_calendar, synthetic_observations
 
 SERVE_NOTE = (
-    "The read API is served by `vnaqi serve --home HOME` (docs/api.md); the forecasters' dashboard (issue 8) "
-    "arrives with later work: the demo stops after publishing and rendering the bulletin (--no-serve)."
+    "Serve the API and the forecasters' dashboard with `vnaqi serve --home HOME`, then open "
+    "http://127.0.0.1:8000/dashboard (log in with an account made by `vnaqi users add NAME --role forecaster "
+    "--home HOME`) and http://127.0.0.1:8000/docs (docs/dashboard.md, docs/api.md). The demo itself stops after "
+    "publishing and rendering the bulletin."
 )
 PREVIOUS_CYCLE = pd.Timedelta(hours=12)
 NWP_SOURCE, CTM_SOURCE = "ifs", "cams"

@@ -1,4 +1,5 @@
-"""``vnaqi serve``: the public read-only HTTP API (``/v1``) on uvicorn, over one home's published products."""
+"""``vnaqi serve``: the HTTP API (``/v1``) and the forecasters' dashboard (``/dashboard``) on uvicorn, over one
+home's catalogue and published products."""
 
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ def serve_command(
     home: HomeOption = None,
 ) -> None:
     """Serve the public API /v1 (stations, forecasts, bulletins, CAP alerts, runs, verification, /healthz,
-    /metrics, /docs) from the home's catalogue and published products, read-only. Settings: HOME/api.yaml,
-    else the packaged configs/api.yaml. See docs/api.md."""
+    /metrics, /docs) from the home's catalogue and published products, the forecasters' writes (log in,
+    override, approve, publish, rerun; accounts from `vnaqi users`) and the dashboard at /dashboard.
+    Settings: HOME/api.yaml, else the packaged configs/api.yaml. See docs/api.md and docs/dashboard.md."""
     import uvicorn
 
     from configs.api import ApiConfigError, load_api_settings
@@ -61,5 +63,6 @@ def serve_command(
         raise fail(str(exc)) from exc
     os.environ[HOME_ENV] = str(root)  # the workers' app factory reads it
     options = uvicorn_options(root, host=host, port=port, workers=workers, access_log=access_log)
-    console.print(f"Serving {root} on http://{host}:{port}/v1 ({workers} worker(s)); docs at /docs", highlight=False)
+    console.print(f"Serving {root} on http://{host}:{port}/v1 ({workers} worker(s)); docs at /docs, "
+                  f"forecasters' dashboard at /dashboard", highlight=False)  # fmt: skip
     uvicorn.run(**options)
