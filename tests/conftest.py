@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,22 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium through Playwright, one per test session: Playwright's sync API runs an event loop
+    that a second ``sync_playwright()`` in the same process refuses to start beside. Skips with the reason when
+    Playwright or chromium cannot be had."""
+    from browser_helpers import CHROMIUM_ARGS, install_browser
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'")
+    if why := install_browser():
+        pytest.skip(why)
+    with sync_api.sync_playwright() as p:
+        try:
+            launched = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
+        except sync_api.Error as error:
+            pytest.skip(f"Debian's chromium would not start under Playwright: {error}")
+        yield launched
+        launched.close()

@@ -14,16 +14,13 @@ root; skipped with the reason otherwise), one page per edition reused by the rea
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
     contrast_ratio,
     hex_to_css_rgb,
-    install_browser,
     noto_installed,
     png_size,
 )
@@ -87,20 +84,6 @@ class Shown:
 
 
 # --- browser and pages -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'")
-    if why := install_browser():
-        pytest.skip(why)
-    with sync_api.sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
-        except sync_api.Error as error:
-            pytest.skip(f"Debian's chromium would not start under Playwright: {error}")
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

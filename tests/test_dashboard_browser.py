@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socket
 import threading
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser_helpers import CHROMIUM_ARGS, install_browser, noto_installed
+from browser_helpers import noto_installed
 from test_dashboard import (
     PASSWORD,
     REVIEW_RUN_ID,
@@ -84,20 +83,6 @@ def server(tmp_path_factory) -> Iterator[Server]:
     yield Server(f"http://127.0.0.1:{port}", home, f"127.0.0.1:{port}")
     uv.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'")
-    if why := install_browser():
-        pytest.skip(why)
-    with sync_api.sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
-        except sync_api.Error as error:
-            pytest.skip(f"Debian's chromium would not start under Playwright: {error}")
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
