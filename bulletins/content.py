@@ -157,11 +157,15 @@ def headline(region: str, days: list[DayOutlook], lang: str, parts: list[PartOut
     near = _near_term(parts[:4] if parts else [], lang)
     if lang == "vi":
         when = f"ngày {_dm(worst.date)} (VN_AQI {worst.aqi})"
+        if worst.override:  # the number is the model's; the category is the forecaster's: say both
+            when = f"ngày {_dm(worst.date)}: {worst.name('vi')} theo dự báo viên (mô hình: VN_AQI {worst.aqi})"
         if near:
             return f"{region}: chất lượng không khí {near}; ba ngày tới xấu nhất {when}."
         span = worst.name("vi") if best.category == worst.category else f"{best.name('vi')} đến {worst.name('vi')}"
         return f"{region}: chất lượng không khí {span} trong ba ngày tới, xấu nhất {when}."
     when = f"on {_dm(worst.date)} (VN_AQI {worst.aqi})"
+    if worst.override:
+        when = f"on {_dm(worst.date)}: {worst.name('en')} in the forecaster's judgement (model: VN_AQI {worst.aqi})"
     if near:
         return f"{region}: air quality {near}; worst of the next three days {when}."
     span = worst.name("en") if best.category == worst.category else f"{best.name('en')} to {worst.name('en')}"

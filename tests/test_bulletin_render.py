@@ -238,3 +238,22 @@ def test_bulletin_json_matches_its_documented_schema():
     with pytest.raises(jsonschema.ValidationError, match="'regions' is a required property"):
         jsonschema.validate(broken, schema)
     assert dataclasses.is_dataclass(bulletin_content(DOCUMENT, MANIFEST, reviewed=False, approved_by=None))
+
+
+def test_headline_names_a_forecasters_category_when_it_makes_the_worst_day():
+    """An override changes the category, not the model's number: the headline says whose judgement it is."""
+    from bulletins.content import DayOutlook
+
+    days = [DayOutlook("D1", "2026-12-04", 62, 2, "pm25"),
+            DayOutlook("D2", "2026-12-05", 65, 4, "pm25", override={"category_model": 2, "reason": "rơm rạ",
+                                                                    "by": "thu", "at": "x"}),
+            DayOutlook("D3", "2026-12-06", 73, 2, "pm25")]  # fmt: skip
+    assert headline("Hà Nội", days, "vi") == (
+        "Hà Nội: chất lượng không khí Trung bình đến Xấu trong ba ngày tới, xấu nhất ngày 05/12: "
+        "Xấu theo dự báo viên (mô hình: VN_AQI 65)."
+    )
+    assert headline("Hà Nội", days, "en").endswith(
+        "worst on 05/12: Bad in the forecaster's judgement (model: VN_AQI 65)."
+    )
+    unchanged = [DayOutlook("D1", "2026-12-04", 62, 2, "pm25"), DayOutlook("D2", "2026-12-05", 120, 3, "pm25")]
+    assert headline("Hà Nội", unchanged, "en").endswith("worst on 05/12 (VN_AQI 120).")
