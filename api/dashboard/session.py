@@ -10,10 +10,7 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,7 +22,7 @@ from starlette.responses import Response
 
 from api.context import ApiContext
 from api.security.auth import Principal
-from api.security.sessions import load_secret
+from api.security.sessions import SignedJson, load_secret
 from forecast.catalogue import ADMIN, FORECASTER
 
 PREFIX = "/dashboard"
@@ -102,19 +99,17 @@ class Flash:
 
     def __init__(self, ctx: ApiContext) -> None:
         self._ctx = ctx
-        self._key: bytes | None = None
+        self._signed: SignedJson | None = None
 
-    def _sign(self, payload: str) -> str:
-        if self._key is None:
-            self._key = hmac.new(load_secret(self._ctx.layout.root), b"vnaqi dashboard flash", hashlib.sha256).digest()
-        digest = hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    def _signer(self) -> SignedJson:
+        if self._signed is None:
+            self._signed = SignedJson(load_secret(self._ctx.layout.root), b"vnaqi dashboard flash")
+        return self._signed
 
     def set(self, response: Response, text: str) -> None:
-        payload = base64.urlsafe_b64encode(json.dumps(text[:FLASH_MAX_CHARS]).encode()).decode("ascii").rstrip("=")
         response.set_cookie(
             FLASH_COOKIE,
-            f"{payload}.{self._sign(payload)}",
+            self._signer().dump(text[:FLASH_MAX_CHARS]),
             max_age=120,
             path=PREFIX,
             httponly=True,
@@ -124,16 +119,7 @@ class Flash:
 
     def take(self, request: Request) -> str | None:
         """The message of the request's flash cookie if it is genuine (call :meth:`clear` on the response)."""
-        cookie = request.cookies.get(FLASH_COOKIE)
-        if not cookie or cookie.count(".") != 1:
-            return None
-        payload, signature = cookie.split(".")
-        if not hmac.compare_digest(signature, self._sign(payload)):
-            return None
-        try:
-            text = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except ValueError:
-            return None
+        text = self._signer().load(request.cookies.get(FLASH_COOKIE))
         return text if isinstance(text, str) else None
 
     def clear(self, response: Response) -> None:

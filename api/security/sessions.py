@@ -16,6 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SESSION_COOKIE = "vnaqi_session"
 SECRET_FILE = "secret.key"
@@ -55,31 +56,50 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+class SignedJson:
+    """JSON values signed with HMAC-SHA256 as ``<payload>.<signature>`` (both URL-safe base64): what a cookie
+    can carry and no one but the key's holder can make. ``purpose`` derives a separate key per use, so a value
+    signed for one cookie is never valid in another."""
+
+    def __init__(self, secret: bytes, purpose: bytes = b"") -> None:
+        self._key = hmac.new(secret, purpose, hashlib.sha256).digest() if purpose else secret
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
+
+    def dump(self, value: Any) -> str:
+        payload = _b64(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{payload}.{self._sign(payload)}"
+
+    def load(self, text: str | None) -> Any | None:
+        """The value of a genuine ``text``, else None (absent, malformed, or signed with another key)."""
+        if not text or text.count(".") != 1:
+            return None
+        payload, signature = text.split(".")
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        try:
+            return json.loads(_unb64(payload))
+        except ValueError:
+            return None
+
+
 class SessionCodec:
     """Issue and read session cookies signed with ``secret``."""
 
     def __init__(self, secret: bytes, max_age_s: int = DEFAULT_MAX_AGE_S, clock=time.time) -> None:
-        self._secret, self.max_age_s, self._clock = secret, max_age_s, clock
-
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._secret, payload.encode("ascii"), hashlib.sha256).digest())
+        self._signed, self.max_age_s, self._clock = SignedJson(secret), max_age_s, clock
 
     def issue(self, user: str, role: str) -> tuple[str, Session]:
         """(cookie value, session) for a user who just logged in; a fresh CSRF token each time."""
         session = Session(user, role, secrets.token_urlsafe(24), int(self._clock()) + self.max_age_s)
         body = {"u": session.user, "r": session.role, "c": session.csrf, "e": session.expires}
-        payload = _b64(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
-        return f"{payload}.{self._sign(payload)}", session
+        return self._signed.dump(body), session
 
     def read(self, cookie: str | None) -> Session | None:
         """The session of a valid, unexpired cookie, else None."""
-        if not cookie or cookie.count(".") != 1:
-            return None
-        payload, signature = cookie.split(".")
-        if not hmac.compare_digest(signature, self._sign(payload)):
-            return None
+        body = self._signed.load(cookie)
         try:
-            body = json.loads(_unb64(payload))
             session = Session(str(body["u"]), str(body["r"]), str(body["c"]), int(body["e"]))
         except (ValueError, KeyError, TypeError):
             return None
