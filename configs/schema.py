@@ -95,6 +95,15 @@ MET_VARIABLES: Final[dict[str, str]] = {
 }
 """Observed met keys (CF/ECMWF short names where one exists) and the unit the archive stores."""
 
+FORECAST_ROW_KEYS: Final[tuple[str, ...]] = ("issue_time", "station_id", "pollutant", "lead_h")
+"""Keys of a long forecast row: one per issue [UTC], station, pollutant and lead [h, 1 … 72]."""
+FORECAST_ROW_VALUES: Final[tuple[str, ...]] = ("forecast", "q10", "q50", "q90")
+"""Values of a long forecast row [µg/m³]: the mean and the 10/50/90 % quantiles."""
+FORECAST_ROW_COLUMNS: Final[tuple[str, ...]] = (*FORECAST_ROW_KEYS, "valid_time", *FORECAST_ROW_VALUES)
+"""Columns every corrector family's long rows have (LightGBM hindcasts, the LSTM, the blend)."""
+REFERENCE_ROW_COLUMNS: Final[tuple[str, ...]] = ("observed", "persistence", "climatology")
+"""What hindcast rows add [µg/m³]: the observation and the two reference forecasts."""
+
 DEFAULT_LOCAL_TZ: Final = "Asia/Ho_Chi_Minh"
 MAX_LEAD_HOURS: Final = 72
 

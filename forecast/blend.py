@@ -41,7 +41,13 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from configs.schema import POLLUTANTS
+from configs.schema import (
+    FORECAST_ROW_COLUMNS,
+    FORECAST_ROW_KEYS,
+    FORECAST_ROW_VALUES,
+    POLLUTANTS,
+    REFERENCE_ROW_COLUMNS,
+)
 from features.table import FeatureInputs, build_feature_table, normalise_issue_times
 from forecast.corrector import LEAD_BLOCKS, RATIO_OFFSET, CorrectorModel, block_label
 
@@ -49,10 +55,10 @@ logger = logging.getLogger(__name__)
 
 BLEND_FILE = "blend.json"
 FORMAT_VERSION = 1
-KEY_COLUMNS = ("issue_time", "station_id", "pollutant", "lead_h")
-VALUE_COLUMNS = ("forecast", "q10", "q50", "q90")
-ROW_COLUMNS = (*KEY_COLUMNS, "valid_time", *VALUE_COLUMNS)
-PASSTHROUGH_COLUMNS = ("observed", "persistence", "climatology")
+KEY_COLUMNS = FORECAST_ROW_KEYS
+VALUE_COLUMNS = FORECAST_ROW_VALUES
+ROW_COLUMNS = FORECAST_ROW_COLUMNS
+PASSTHROUGH_COLUMNS = REFERENCE_ROW_COLUMNS
 """Hindcast columns :meth:`ModelBlend.combine` carries over (first non-null over the components)."""
 RESERVED_NAMES = frozenset({*ROW_COLUMNS, *PASSTHROUGH_COLUMNS, "ctm", "blend"})
 """Names a component may not take (they are columns of the rows or of the side-by-side comparison)."""

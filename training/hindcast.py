@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from configs.networks import registry_for_home
+from configs.schema import FORECAST_ROW_COLUMNS, REFERENCE_ROW_COLUMNS
 from configs.settings import HomeLayout
 from features.archive_inputs import archive_inputs
 from features.spec import FeatureSpec
@@ -32,20 +33,7 @@ from forecast.corrector import CorrectorModel
 
 logger = logging.getLogger(__name__)
 
-HINDCAST_COLUMNS = (
-    "issue_time",
-    "station_id",
-    "pollutant",
-    "lead_h",
-    "valid_time",
-    "forecast",
-    "q10",
-    "q50",
-    "q90",
-    "observed",
-    "persistence",
-    "climatology",
-)
+HINDCAST_COLUMNS = (*FORECAST_ROW_COLUMNS, *REFERENCE_ROW_COLUMNS)
 HISTORY_DAYS = 9
 """Days of observations read before a chunk's first issue (windows of up to 8 days look back)."""
 

@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 import xarray as xr
 
+from configs.schema import FORECAST_ROW_COLUMNS, REFERENCE_ROW_COLUMNS
 from features.spec import FeatureSpec
 from features.table import FeatureInputs
 from forecast.corrector import LEAD_BLOCKS, RATIO_OFFSET, FeatureMismatchError, lead_block_index
@@ -43,18 +44,8 @@ UNKNOWN_STATION = 0
 """Station index of the fallback embedding (stations not seen in training)."""
 MAX_NAMED_STATIONS = 20
 """Unseen stations named in the warning (the rest are counted)."""
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "issue_time",
-    "station_id",
-    "pollutant",
-    "lead_h",
-    "valid_time",
-    "forecast",
-    "q10",
-    "q50",
-    "q90",
-)
-REFERENCE_COLUMNS: tuple[str, ...] = ("observed", "persistence", "climatology")
+OUTPUT_COLUMNS = FORECAST_ROW_COLUMNS
+REFERENCE_COLUMNS = REFERENCE_ROW_COLUMNS
 """Extra columns of :meth:`SequenceModel.forecast_rows` with ``with_references`` (the hindcast table's)."""
 
 
