@@ -78,8 +78,9 @@ class RowForecaster(Protocol):
         """Pollutant keys it forecasts."""
         ...
 
-    def forecast_rows(self, inputs: FeatureInputs, issue_times) -> pd.DataFrame:
-        """Rows (module docstring) for every station of ``inputs``, issue time and lead 1 … 72 h."""
+    def forecast_rows(self, inputs: FeatureInputs, issue_times, with_references: bool = False) -> pd.DataFrame:
+        """Rows (module docstring) for every station of ``inputs``, issue time and lead 1 … 72 h; with
+        ``with_references`` also ``observed``, ``persistence`` and ``climatology`` [µg/m³] (hindcasts)."""
         ...
 
 
@@ -103,8 +104,9 @@ class CorrectorRows:
     def pollutants(self) -> list[str]:
         return list(self.models)
 
-    def forecast_rows(self, inputs: FeatureInputs, issue_times) -> pd.DataFrame:
-        """Forecast rows of every model at ``issue_times`` (tz-aware UTC) for the stations of ``inputs``."""
+    def forecast_rows(self, inputs: FeatureInputs, issue_times, with_references: bool = False) -> pd.DataFrame:
+        """Forecast rows of every model at ``issue_times`` (tz-aware UTC) for the stations of ``inputs``
+        (with ``with_references``: and the observation, persistence and the model's climatology)."""
         times = normalise_issue_times(issue_times)
         groups: dict[tuple[str, int], list[str]] = {}
         for pollutant, model in self.models.items():
@@ -114,25 +116,24 @@ class CorrectorRows:
         for pollutants in groups.values():
             first = self.models[pollutants[0]]
             with_clim = FeatureInputs(**{**inputs.__dict__, "climatology": first.climatology})
-            table = build_feature_table(with_clim, times, first.spec, with_targets=False)
+            table = build_feature_table(with_clim, times, first.spec, with_targets=with_references)
             for pollutant in pollutants:
                 predicted = self.models[pollutant].predict(table)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "issue_time": table["issue_time"].to_numpy(),
-                            "station_id": table["station_id"].astype(str).to_numpy(),
-                            "pollutant": pollutant,
-                            "lead_h": table["lead_h"].to_numpy(dtype=np.int64),
-                            "valid_time": table["valid_time"].to_numpy(),
-                            **{c: predicted[c].to_numpy(dtype=float) for c in VALUE_COLUMNS},
-                        }
-                    )
-                )
+                columns = {
+                    "issue_time": table["issue_time"].to_numpy(),
+                    "station_id": table["station_id"].astype(str).to_numpy(),
+                    "pollutant": pollutant,
+                    "lead_h": table["lead_h"].to_numpy(dtype=np.int64),
+                    "valid_time": table["valid_time"].to_numpy(),
+                    **{c: predicted[c].to_numpy(dtype=float) for c in VALUE_COLUMNS},
+                }
+                if with_references:
+                    columns.update(_references(table, pollutant))
+                frames.append(pd.DataFrame(columns))
         out = pd.concat(frames, ignore_index=True)
         for column in ("issue_time", "valid_time"):
             out[column] = pd.to_datetime(out[column], utc=True)
-        return out[list(ROW_COLUMNS)]
+        return out[list(ROW_COLUMNS) + (list(PASSTHROUGH_COLUMNS) if with_references else [])]
 
     def save(self, directory: Path | str) -> Path:
         """Each model into ``directory/<pollutant>/`` (:meth:`CorrectorModel.save`)."""
@@ -153,6 +154,19 @@ class CorrectorRows:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+def _references(table: pd.DataFrame, pollutant: str) -> dict[str, np.ndarray]:
+    """observed, persistence (mean of the last 24 h) and climatology [µg/m³] of a feature table's rows."""
+
+    def column(name: str) -> np.ndarray:
+        return table[name].to_numpy(dtype=float) if name in table else np.full(len(table), np.nan)
+
+    return {
+        "observed": column(f"{pollutant}_observed"),
+        "persistence": column(f"{pollutant}_mean_24h"),
+        "climatology": column(f"{pollutant}_climatology"),
+    }
+
+
 def _pollutant_order(pollutant: str) -> tuple[int, str]:
     return (POLLUTANTS.index(pollutant) if pollutant in POLLUTANTS else len(POLLUTANTS), pollutant)
 
@@ -462,8 +476,9 @@ class ModelBlend:
         return notes
 
     # --- inference -----------------------------------------------------------------------------------
-    def forecast_rows(self, inputs: FeatureInputs, issue_times) -> pd.DataFrame:
-        """Run every loaded component and blend their rows.
+    def forecast_rows(self, inputs: FeatureInputs, issue_times, with_references: bool = False) -> pd.DataFrame:
+        """Run every loaded component and blend their rows (``with_references``: each component's
+        observed/persistence/climatology passed through, for hindcasts).
 
         A component that is not loaded or fails is left out (its weight goes to the others; logged and
         listed in ``attrs["fallbacks"]`` for the run's manifest); if none succeeds, ``RuntimeError``.
@@ -481,7 +496,11 @@ class ModelBlend:
                 errors.append(f"{name}: not loaded")
                 continue
             try:
-                frames[name] = component.forecast_rows(inputs, issue_times)
+                frames[name] = (
+                    component.forecast_rows(inputs, issue_times, with_references=True)
+                    if with_references
+                    else component.forecast_rows(inputs, issue_times)
+                )
             except Exception as exc:  # noqa: BLE001 — degrade, don't die: the other components still forecast
                 logger.exception("blend component %s failed; the others carry its weight", name)
                 notes.append({"step": "blend-component-failed", "detail": f"{name}: {type(exc).__name__}: {exc}"})

@@ -40,8 +40,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from pydantic import BaseModel, ConfigDict, Field
 
-from forecast.corrector import CorrectorModel
-from forecast.pyfunc import CORRECTOR_ARTIFACT
+from forecast.model_kinds import ARTIFACT_KEYS, AnyCorrector, folder_kind, load_model_folder, model_pollutants
 
 logger = logging.getLogger(__name__)
 
@@ -422,6 +421,15 @@ def resolve_version(client: MlflowClient, uri: str, pollutant: str | None = None
 
 
 # --- loading ------------------------------------------------------------------------------------
+def _artifact_folder(model_dir: Path) -> Path | None:
+    """The corrector folder inside a downloaded MLflow model (``artifacts/<key>``, any kind)."""
+    for key in ARTIFACT_KEYS.values():
+        folder = model_dir / "artifacts" / key
+        if folder_kind(folder) is not None:
+            return folder
+    return None
+
+
 def _models_folder(home: Path | str) -> Path:
     return Path(home).expanduser().resolve() / "models"
 
@@ -447,14 +455,14 @@ def _keep_local_copy(home: Path | str, corrector_dir: Path, info: ModelInfo) -> 
     assert info.name is not None and info.version is not None
     target = _models_folder(home) / info.name / str(info.version)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not (target / "corrector.json").exists():
+    if folder_kind(target) is None:
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{info.version}.", suffix=".tmp"))
         try:
             shutil.copytree(corrector_dir, staging, dirs_exist_ok=True)
             try:
                 os.rename(staging, target)
             except OSError:  # another process won the race (or a stale empty folder): keep theirs
-                if not (target / "corrector.json").exists():
+                if folder_kind(target) is None:
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -473,8 +481,9 @@ def load_corrector(
     pollutant: str,
     *,
     keep_copy: bool = True,
-) -> tuple[CorrectorModel, ModelInfo]:
-    """Load a corrector from the registry (or a run) and keep a local copy of registered versions.
+) -> tuple[AnyCorrector, ModelInfo]:
+    """Load a corrector of any kind (LightGBM, LSTM, blend: :mod:`forecast.model_kinds`) from the registry
+    (or a run) and keep a local copy of registered versions.
 
     Parameters
     ----------
@@ -497,6 +506,8 @@ def load_corrector(
         Unknown name, version or alias; the message lists what exists.
     TrackingUnavailableError
         The store cannot be reached (fall back to :func:`load_local_copy`).
+    ExtraNotInstalledError
+        The version is an LSTM (or a blend with one) and the ``lstm`` extra is not installed.
     """
     client = _client(client_or_settings, home)
     tracking_uri, registry_uri = client_uris(client)
@@ -520,10 +531,11 @@ def load_corrector(
                         artifact_uri=download_uri, dst_path=tmp, tracking_uri=tracking_uri, registry_uri=registry_uri
                     )
                 )
-            corrector_dir = local / "artifacts" / CORRECTOR_ARTIFACT
-            if not (corrector_dir / "corrector.json").exists():
-                raise ModelNotFoundError(f"{download_uri} holds no vnaqi corrector (no artifacts/{CORRECTOR_ARTIFACT})")
-            model = CorrectorModel.load(corrector_dir)
+            corrector_dir = _artifact_folder(local)
+            if corrector_dir is None:
+                keys = ", ".join(f"artifacts/{k}" for k in ARTIFACT_KEYS.values())
+                raise ModelNotFoundError(f"{download_uri} holds no vnaqi corrector (none of {keys})")
+            model = load_model_folder(corrector_dir)
             info = ModelInfo(
                 uri=download_uri,
                 requested=ref,
@@ -544,13 +556,13 @@ def load_corrector(
         if _is_unavailable(exc):
             raise TrackingUnavailableError(tracking_uri, f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         raise
-    if model.pollutant != pollutant:
-        raise ModelNotFoundError(f"{info.uri} forecasts {model.pollutant}, not {pollutant}")
+    if pollutant not in model_pollutants(model):
+        raise ModelNotFoundError(f"{info.uri} forecasts {', '.join(model_pollutants(model))}, not {pollutant}")
     logger.info("loaded %s corrector %s (asked for %s)", pollutant, info.uri, ref)
     return model, info
 
 
-def load_local_copy(home: Path | str, name: str, *, alias: str | None = None) -> tuple[CorrectorModel, ModelInfo]:
+def load_local_copy(home: Path | str, name: str, *, alias: str | None = None) -> tuple[AnyCorrector, ModelInfo]:
     """The most recently loaded local copy of registered model ``name`` (registry not consulted).
 
     Parameters
@@ -571,7 +583,7 @@ def load_local_copy(home: Path | str, name: str, *, alias: str | None = None) ->
     folder = _models_folder(home) / name
     candidates: list[tuple[str, int, Path, ModelInfo]] = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if path.name.startswith(".") or not (path / "corrector.json").exists():
+        if path.name.startswith(".") or folder_kind(path) is None:
             continue  # staging folders and partial downloads
         record = _read_record(path)
         loaded_as = record.get("loaded_as") or {record.get("alias") or "": record.get("loaded_at", "")}
@@ -584,7 +596,7 @@ def load_local_copy(home: Path | str, name: str, *, alias: str | None = None) ->
         wanted = f" loaded as {alias!r}" if alias else ""
         raise ModelNotFoundError(f"no local copy of {name}{wanted} in {folder}")
     _, _, path, info = max(candidates, key=lambda c: (c[0], c[1]))
-    model = CorrectorModel.load(path)
+    model = load_model_folder(path)
     logger.warning(
         "using local copy of %s version %s (last loaded %s) from %s", name, info.version, info.loaded_at, path
     )

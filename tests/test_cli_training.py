@@ -154,7 +154,3 @@ def test_unreachable_tracking_uri_fails_fast_and_clearly(home):
                  "--tracking-uri", "http://127.0.0.1:9")  # fmt: skip
     assert result.exit_code == 2 and "127.0.0.1:9" in result.output
 
-
-def test_other_model_families_say_they_are_not_available_yet(home):
-    result = run(home, "train", "--model", "lstm", "--train-to", TRAIN_TO, "--valid-to", VALID_TO)
-    assert result.exit_code == 2 and "not available yet" in result.output

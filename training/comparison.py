@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from configs.schema import MAX_LEAD_HOURS, POLLUTANTS
+from configs.schema import MAX_LEAD_HOURS, POLLUTANTS, REFERENCE_ROW_COLUMNS
 from configs.settings import HomeLayout
+from features.table import normalise_issue_times
+from forecast.blend import align_rows
 from forecast.corrector import CorrectorModel
+from forecast.model_kinds import as_row_forecaster, model_metadata, model_uses_met
+from forecast.verification import VerificationReport, verify
 from met_inputs.observations import ObservationArchive
-from training.hindcast import ArchiveSource, rolling_issue_times, run_hindcast
+from training.experiment import tz_by_station
+from training.hindcast import HINDCAST_COLUMNS, ArchiveSource, chunks, rolling_issue_times, run_hindcast
 from training.lightgbm import TrainingDataError
 
 logger = logging.getLogger(__name__)
@@ -67,10 +72,11 @@ def hindcast_issue_times(
     return inside
 
 
-def in_sample_warning(model: CorrectorModel, label: str, start, end) -> str | None:
+def in_sample_warning(model, label: str, start, end) -> str | None:
     """A warning when a hindcast's issues (and their 72 h) overlap the period ``model`` was trained or
     validated on: scores there are in-sample, not skill. None when they do not or the model does not say."""
-    fitted_from, fitted_to = model.metadata.get("train_from"), model.metadata.get("valid_to")
+    metadata = model_metadata(model)
+    fitted_from, fitted_to = metadata.get("train_from"), metadata.get("valid_to")
     if not (fitted_from and fitted_to):
         return None
     first, last = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=3)
@@ -83,28 +89,92 @@ def in_sample_warning(model: CorrectorModel, label: str, start, end) -> str | No
     )
 
 
-def model_stations(model: CorrectorModel, home: Path, asked: Sequence[str] | None) -> tuple[str, ...] | None:
+def model_stations(model, home: Path, asked: Sequence[str] | None) -> tuple[str, ...] | None:
     """Stations to hindcast: those asked for, else those the model was trained on (if the archive has them)."""
     if asked:
         return tuple(asked)
-    trained = model.metadata.get("stations")
+    trained = model_metadata(model).get("stations")
     return tuple(trained) if trained else None
+
+
+def _rows_hindcast(
+    model,
+    pollutants: Sequence[str],
+    source: ArchiveSource,
+    issue_times: pd.DatetimeIndex,
+    chunk_days: int = 30,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Hindcast rows of an LSTM or a blend (all its pollutants in one pass), chunk by chunk of issue times."""
+    forecaster = as_row_forecaster(model)
+    blocks = chunks(normalise_issue_times(issue_times), chunk_days)
+    parts = []
+    for k, block in enumerate(blocks):
+        rows = forecaster.forecast_rows(source.load(block[0], block[-1]), block, with_references=True)
+        parts.append(rows[rows["pollutant"].isin(list(pollutants))])
+        if progress:
+            progress(k + 1, len(blocks))
+    if not parts:
+        raise ValueError("no issue times in the hindcast period")
+    out = pd.concat(parts, ignore_index=True)
+    out["lead_h"] = out["lead_h"].astype("int16")
+    return out[list(HINDCAST_COLUMNS)]
 
 
 def hindcast_models(
     home: Path,
-    models: dict[str, CorrectorModel],
+    models: dict,
     issue_times: pd.DatetimeIndex,
     stations: Sequence[str] | None = None,
     *,
     client=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Hindcast table of ``models`` at ``issue_times`` from the home's archive (rows with a forecast)."""
-    first = next(iter(models.values()))
-    source = ArchiveSource(Path(home), model_stations(first, home, stations), None, first.spec.uses_met)
-    table = run_hindcast(models, source, issue_times, client=client, progress=progress)
+    """Hindcast table of ``models`` (pollutant → a model of any kind) at ``issue_times`` from the home's
+    archive (rows with a forecast). A model serving several pollutants (an LSTM, a blend) runs once."""
+    lightgbm = {p: m for p, m in models.items() if isinstance(m, CorrectorModel)}
+    others: dict[int, tuple[object, list[str]]] = {}
+    for pollutant, model in models.items():
+        if not isinstance(model, CorrectorModel):
+            others.setdefault(id(model), (model, []))[1].append(pollutant)
+    parts = []
+    if lightgbm:
+        first = next(iter(lightgbm.values()))
+        source = ArchiveSource(Path(home), model_stations(first, home, stations), None, first.spec.uses_met)
+        parts.append(run_hindcast(lightgbm, source, issue_times, client=client, progress=progress))
+    for model, pollutants in others.values():
+        source = ArchiveSource(Path(home), model_stations(model, home, stations), None, model_uses_met(model))
+        parts.append(_rows_hindcast(model, pollutants, source, issue_times, progress=progress))
+    table = pd.concat(parts, ignore_index=True)
     return table[table["forecast"].notna()].reset_index(drop=True)
+
+
+def side_by_side(frames: Mapping[str, pd.DataFrame], home: Path, *, daily: bool = True) -> VerificationReport:
+    """Verification of several forecasts of the same rows side by side (common pairs).
+
+    ``frames``: method name (``lightgbm``, ``lstm``, ``blend``, ``vnaqi-pm25/3`` …) → its hindcast rows
+    (:data:`training.hindcast.HINDCAST_COLUMNS`). The rows are aligned on (issue, station, pollutant, lead);
+    persistence and climatology come from the first frame having them. Each method is scored on the pairs
+    every method and the observation share, so the RMSE columns compare like with like.
+    """
+    if not frames:
+        raise ValueError("nothing to compare")
+    clashes = [n for n in frames if n in (*REFERENCE_ROW_COLUMNS, "forecast")]
+    if clashes:
+        raise ValueError(f"method name(s) {clashes} clash with the hindcast's own columns")
+    aligned = align_rows(frames, list(frames))
+    if "observed" not in aligned.extra:
+        raise ValueError("the rows have no 'observed' column to verify against")
+    table = aligned.keys.copy()
+    for name in frames:
+        table[name] = aligned.column(name, "forecast")
+    for column, values in aligned.extra.items():
+        table[column] = values
+    references = [r for r in ("persistence", "climatology") if r in table]
+    return verify(
+        table, tz_by_station=tz_by_station(home, table["station_id"].unique()),
+        methods=[*frames, *references], daily=daily,
+    )  # fmt: skip
 
 
 def write_parquet_atomic(table: pd.DataFrame, path: Path, overwrite: bool = False) -> Path:

@@ -17,7 +17,8 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -126,6 +127,31 @@ def _restored_determinism() -> Iterator[None]:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
 
+LIGHTNING_LOGGERS = ("pytorch_lightning", "lightning_fabric", "lightning")
+_LIGHTNING_NOISE = (
+    r".*isinstance\(treespec, LeafSpec\)",  # a deprecation inside Lightning itself
+    r".*smaller than the logging interval",  # short epochs: we log per epoch anyway
+    r".*does not have many workers",  # in-memory tensors: worker processes would only add start-up time
+)
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Lightning's start-up banners (seed, GPU/TPU availability, tips) and its own deprecation notices
+    are not for the person training: WARNING and above only while inside, restored after."""
+    saved = {name: logging.getLogger(name).level for name in LIGHTNING_LOGGERS}
+    for name in LIGHTNING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for pattern in _LIGHTNING_NOISE:
+                warnings.filterwarnings("ignore", message=pattern)
+            yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
 def resolve_device(device: Device) -> str:
     """``cpu`` or ``cuda``; ``auto`` takes a GPU when one exists; ``cuda`` without one is a clear error."""
     if device == "cpu":
@@ -198,9 +224,10 @@ class SequenceLightningModule(pl.LightningModule):
 class _EpochHistory(pl.Callback):
     """Training and validation loss of every epoch."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Callable[[int, int], None] | None = None) -> None:
         self.epochs: list[dict[str, float]] = []
         self._started = time.perf_counter()
+        self._progress = progress
 
     def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         metrics = trainer.callback_metrics
@@ -212,6 +239,8 @@ class _EpochHistory(pl.Callback):
         self.epochs.append(epoch)
         log.info("epoch %d: train loss %.4f, valid loss %.4f (%.0f s)", epoch["epoch"], epoch["train_loss"],
                  epoch["valid_loss"], time.perf_counter() - self._started)  # fmt: skip
+        if self._progress:
+            self._progress(len(self.epochs), int(trainer.max_epochs or len(self.epochs)))
 
 
 def _tensors(model: SequenceModel, arrays: SequenceArrays) -> TensorDataset:
@@ -346,6 +375,7 @@ def fit_sequence_model(
     *,
     logger: pl.loggers.Logger | bool = False,
     metadata: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[SequenceModel, SequenceFitReport]:
     """Fit the sequence corrector of ``pollutants`` and return it with a :class:`SequenceFitReport`.
 
@@ -368,11 +398,15 @@ def fit_sequence_model(
         Network size and optimisation (default :class:`SequenceSettings`).
     logger : Lightning logger or False
         Passed to the ``Trainer`` (e.g. ``MLFlowLogger``); default none.
+    metadata : dict, optional
+        Saved with the model (training period, stations …).
+    progress : callable, optional
+        Called ``(epochs done, max epochs)`` after each epoch (early stopping may end it sooner).
     """
     settings = settings or SequenceSettings()
     device = resolve_device(settings.device)
     started = time.perf_counter()
-    pl.seed_everything(settings.seed, workers=True)
+    pl.seed_everything(settings.seed, workers=True, verbose=False)
     train = _with_targets(build_sequence_arrays(_with_climatology(train_inputs, climatology), train_issues, spec,
                                                 pollutants))  # fmt: skip
     valid = _with_targets(build_sequence_arrays(_with_climatology(valid_inputs, climatology), valid_issues, spec,
@@ -389,8 +423,8 @@ def fit_sequence_model(
         targets_valid=int(np.isfinite(validation.target).sum()),
         device=device,
     )
-    with torch_threads(settings.num_threads), _restored_determinism():
-        pl.seed_everything(settings.seed, workers=True)
+    with torch_threads(settings.num_threads), _restored_determinism(), _quiet_lightning():
+        pl.seed_everything(settings.seed, workers=True, verbose=False)
         network = SequenceNetwork(model.network_config)
         module = SequenceLightningModule(network, settings)
         train_loader = DataLoader(
@@ -400,7 +434,7 @@ def fit_sequence_model(
             generator=torch.Generator().manual_seed(settings.seed),
         )
         valid_loader = DataLoader(_tensors(model, validation), batch_size=max(settings.batch_size, 256))
-        history = _EpochHistory()
+        history = _EpochHistory(progress)
         with tempfile.TemporaryDirectory(prefix="vnaqi-lstm-") as scratch:
             checkpoint = pl.callbacks.ModelCheckpoint(
                 dirpath=scratch, monitor="valid_loss", mode="min", save_top_k=1, save_weights_only=True

@@ -1,4 +1,5 @@
-"""Record a trained corrector in MLflow: one run per fit, one registered version per run.
+"""Record a trained corrector (LightGBM, LSTM or blend) in MLflow: one run per fit and pollutant, one
+registered version per run.
 
 :func:`log_corrector_run` writes everything a reviewer needs to judge a model into one run of the
 pollutant's experiment ``<prefix>-<pollutant>`` (:func:`experiment_for`), logs the model as an
@@ -7,13 +8,16 @@ MLflow pyfunc (:mod:`forecast.pyfunc`) and registers it as a new version of ``vn
 What a run holds
 ----------------
 * **params**: the caller's ``params`` (nested dicts flattened with ``.``), ``pollutant``,
-  ``met_mode``, ``base``, ``n_features``.
-* **tags**: the caller's ``tags``, ``pollutant``, ``met_mode``, ``model_family=lightgbm``,
+  ``met_mode``, ``model_family``; for LightGBM also ``base`` and ``n_features``.
+* **tags**: the caller's ``tags``, ``pollutant``, ``met_mode``, ``model_family`` (``lightgbm``,
+  ``lstm``, ``blend``: :mod:`forecast.model_kinds`),
   ``data_hash`` and every ``data_period`` entry (``train_from``, ``train_to``, ``valid_to`` …).
 * **metrics**: ``metrics`` as given (keys such as ``rmse_24hmean_D1``).
 * **artefacts**: ``verification/<name>.csv`` per table, ``plots/<name>.png`` per figure,
-  ``feature_importance.csv``, ``feature_spec.json``, and the logged model ``model`` (MLflow 3
-  *logged model* linked to the run: ``MLmodel``, ``artifacts/corrector/``, signature, input example).
+  ``feature_importance.csv`` (LightGBM), ``feature_spec.json``, and the logged model ``model`` (MLflow 3
+  *logged model* linked to the run: ``MLmodel``, ``artifacts/<corrector|sequence|blend>/``, signature,
+  input example). LightGBM's signature is the feature table's; an LSTM's or a blend's is a request
+  (``issue_time``, ``station_id``, param ``home``: :class:`forecast.pyfunc.RowsPyfunc`).
 * **registered version** of ``registered_name`` tagged ``met_mode``, ``model_family``,
   ``verification_from``, ``verification_to``, ``data_hash``, ``headline_metric`` and the headline value.
 
@@ -51,6 +55,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from forecast.corrector import CorrectorModel
+from forecast.model_kinds import ARTIFACT_KEYS, AnyCorrector, model_kind, model_met_mode, model_pollutants, model_specs
 from forecast.model_store import (
     TrackingSettings,
     TrackingUnavailableError,
@@ -60,7 +65,7 @@ from forecast.model_store import (
     mlflow_uris,
     open_tracking,
 )
-from forecast.pyfunc import CORRECTOR_ARTIFACT, CorrectorPyfunc
+from forecast.pyfunc import REQUEST_COLUMNS, CorrectorPyfunc, RowsPyfunc
 
 __all__ = [
     "TrackingSettings",
@@ -75,12 +80,12 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "model"
 """Name of the logged model inside a run (``runs:/<run id>/model``)."""
-MODEL_FAMILY = "lightgbm"
 REQUIRED_PERIOD_KEYS = ("train_from", "train_to", "valid_to")
 HEADLINE_PREFERENCE = ("rmse_24hmean_mean", "rmse_24hmean_D1", "rmse_D1", "rmse")
 _KEY = re.compile(r"^[A-Za-z0-9_\-. /:]{1,250}$")
 _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "xarray", "pydantic", "netCDF4")
+_LSTM_REQUIREMENTS = ("torch", "pytorch-lightning")
 _BATCH = 100
 
 
@@ -141,7 +146,7 @@ def _check_keys(kind: str, keys: list[str]) -> None:
 
 
 def _check_inputs(
-    model: CorrectorModel,
+    model: AnyCorrector,
     params: dict[str, str],
     metrics: Mapping[str, float],
     tables: Mapping[str, pd.DataFrame],
@@ -166,8 +171,13 @@ def _check_inputs(
     if absent:
         raise ValueError(f"data_period lacks {absent}; it needs {list(REQUIRED_PERIOD_KEYS)}")
     if len(input_example) == 0:
-        raise ValueError("input_example is empty; pass a few rows of the feature table")
-    model.check_columns(input_example)
+        raise ValueError("input_example is empty; pass a few rows of the feature table (LightGBM) or a request")
+    if isinstance(model, CorrectorModel):
+        model.check_columns(input_example)
+    else:
+        lacking = [c for c in REQUEST_COLUMNS if c not in input_example]
+        if lacking:
+            raise ValueError(f"input_example of a {model_kind(model)} model is a request; it lacks {lacking}")
     return values
 
 
@@ -181,9 +191,10 @@ def choose_headline(metrics: Mapping[str, float]) -> str | None:
     return rmse[0] if rmse else (sorted(metrics)[0] if metrics else None)
 
 
-def _requirements() -> list[str]:
+def _requirements(kind: str = "lightgbm") -> list[str]:
     pins = []
-    for package in _REQUIREMENTS:
+    packages = _REQUIREMENTS + (_LSTM_REQUIREMENTS if kind != "lightgbm" else ())
+    for package in packages:
         try:
             pins.append(f"{package}=={importlib_metadata.version(package)}")
         except importlib_metadata.PackageNotFoundError:
@@ -203,10 +214,11 @@ def _log_artifacts(
     scratch: Path,
     tables: Mapping[str, pd.DataFrame],
     figures: Mapping[str, Path | str],
-    feature_importance: pd.DataFrame,
-    model: CorrectorModel,
+    feature_importance: pd.DataFrame | None,
+    model: AnyCorrector,
 ) -> None:
-    """``verification/<name>.csv``, ``plots/<name><suffix>``, ``feature_importance.csv``, ``feature_spec.json``."""
+    """``verification/<name>.csv``, ``plots/<name><suffix>``, ``feature_importance.csv`` (when given),
+    ``feature_spec.json`` (a blend: ``{"components": [spec, …]}``)."""
     (scratch / "verification").mkdir()
     for table_name, table in tables.items():
         _write_table(table, scratch / "verification" / f"{table_name}.csv")
@@ -215,28 +227,53 @@ def _log_artifacts(
     for figure_name, figure in figures.items():
         shutil.copyfile(figure, scratch / "plots" / f"{figure_name}{Path(figure).suffix}")
     client.log_artifacts(run_id, str(scratch / "plots"), "plots")
-    client.log_artifact(run_id, str(_write_table(feature_importance, scratch / "feature_importance.csv")))
+    if feature_importance is not None:
+        client.log_artifact(run_id, str(_write_table(feature_importance, scratch / "feature_importance.csv")))
     spec_file = scratch / "feature_spec.json"
-    spec_file.write_text(json.dumps(model.spec.model_dump(), indent=2))
+    specs = [spec.model_dump() for spec in model_specs(model)]
+    spec_file.write_text(json.dumps(specs[0] if model_kind(model) != "blend" else {"components": specs}, indent=2))
     client.log_artifact(run_id, str(spec_file))
 
 
-def _log_model(
-    client: MlflowClient, experiment_id: str, run_id: str, model: CorrectorModel, example: pd.DataFrame, scratch: Path
-) -> mlflow.models.model.ModelInfo:
-    """Log ``model`` as a pyfunc *logged model* of ``run_id`` (MLflow 3) and return MLflow's ModelInfo."""
-    folder = model.save(scratch / CORRECTOR_ARTIFACT)  # the artefact keeps its folder name
+def _signature(model: AnyCorrector, folder: Path, example: pd.DataFrame, home: Path | str):
+    """The model's signature and its pyfunc (the feature table's for LightGBM, a request's otherwise)."""
+    if isinstance(model, CorrectorModel):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
+            return infer_signature(example, model.predict(example)), CorrectorPyfunc(), None
+    pyfunc = RowsPyfunc()
+    pyfunc.model = model
+    params = {"home": str(Path(home).expanduser().resolve())}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
-        signature = infer_signature(example, model.predict(example))
+        output = pyfunc.predict(None, example, params)
+        return infer_signature(example, output.head(1000), params=params), RowsPyfunc(), params
+
+
+def _log_model(
+    client: MlflowClient,
+    experiment_id: str,
+    run_id: str,
+    model: AnyCorrector,
+    example: pd.DataFrame,
+    scratch: Path,
+    pollutant: str,
+    home: Path | str,
+) -> mlflow.models.model.ModelInfo:
+    """Log ``model`` as a pyfunc *logged model* of ``run_id`` (MLflow 3) and return MLflow's ModelInfo."""
+    kind = model_kind(model)
+    key = ARTIFACT_KEYS[kind]
+    folder = scratch / key
+    model.save(folder)  # the artefact keeps its folder name
+    signature, python_model, params = _signature(model, folder, example, home)
     # Model.log, not mlflow.pyfunc.log_model: the latter takes the run and experiment from the
     # process-wide active run (else it files the model under experiment 0 in ./mlruns).
     logged = client.create_logged_model(
         experiment_id=experiment_id,
         name=MODEL_NAME,
         source_run_id=run_id,
-        model_type="vnaqi-corrector",
-        tags={"pollutant": model.pollutant, "met_mode": model.spec.met_mode},
+        model_type=f"vnaqi-{kind}",
+        tags={"pollutant": pollutant, "met_mode": model_met_mode(model), "model_family": kind},
     )
     with mlflow_uris(*client_uris(client)):
         return mlflow.models.Model.log(
@@ -245,24 +282,24 @@ def _log_model(
             name=MODEL_NAME,
             run_id=run_id,
             model_id=logged.model_id,
-            python_model=CorrectorPyfunc(),
-            artifacts={CORRECTOR_ARTIFACT: str(folder)},
+            python_model=python_model,
+            artifacts={key: str(folder)},
             signature=signature,
-            input_example=example,
-            pip_requirements=_requirements(),
+            input_example=example if params is None else (example, params),
+            pip_requirements=_requirements(kind),
         )
 
 
 def log_corrector_run(
     client_or_settings: MlflowClient | TrackingSettings | None,
     home: Path | str,
-    model: CorrectorModel,
+    model: AnyCorrector,
     *,
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
     tables: Mapping[str, pd.DataFrame],
     figures: Mapping[str, Path | str],
-    feature_importance: pd.DataFrame,
+    feature_importance: pd.DataFrame | None,
     data_period: Mapping[str, Any],
     data_hash: str,
     input_example: pd.DataFrame,
@@ -271,8 +308,13 @@ def log_corrector_run(
     experiment_prefix: str | None = None,
     run_name: str | None = None,
     headline_metric: str | None = None,
+    pollutant: str | None = None,
 ) -> tuple[str, str]:
     """Log one trained corrector as an MLflow run and register it as a new model version.
+
+    A model forecasting several pollutants (an LSTM, a blend) is logged once per pollutant (``pollutant``),
+    into that pollutant's experiment, with that pollutant's verification, so the runs of every family
+    line up column for column.
 
     Parameters
     ----------
@@ -280,8 +322,8 @@ def log_corrector_run(
         An open client, or settings for :func:`open_tracking` (``None``: defaults for ``home``).
     home : path
         The service home.
-    model : CorrectorModel
-        The fitted corrector.
+    model : CorrectorModel, SequenceModel or ModelBlend
+        The fitted corrector (a blend with its components loaded: they are saved inside it).
     params : mapping
         Training parameters (booster settings, spec choices …); nested mappings are flattened.
     metrics : mapping of str to float
@@ -290,16 +332,17 @@ def log_corrector_run(
         Verification tables, logged as ``verification/<name>.csv``.
     figures : mapping of str to path
         Image files, logged as ``plots/<name><suffix of the file>``.
-    feature_importance : DataFrame
-        Logged as ``feature_importance.csv``.
+    feature_importance : DataFrame or None
+        Logged as ``feature_importance.csv`` (LightGBM).
     data_period : mapping
         At least ``train_from``, ``train_to``, ``valid_to``; ``verification_from`` and
         ``verification_to`` (default: ``valid_from`` or ``train_to`` … ``valid_to``) tag the version.
     data_hash : str
         Fingerprint of the training data.
     input_example : DataFrame
-        A few rows of the feature table; the model's columns are kept, and the signature is inferred
-        from them and the model's prediction on them.
+        LightGBM: a few rows of the feature table (the model's columns are kept); LSTM or blend: a request
+        (``issue_time``, ``station_id``) answerable from ``home``'s archive. The signature is inferred from
+        it and the model's prediction on it.
     registered_name : str, optional
         Registered model (default ``vnaqi-<pollutant>``).
     tags : mapping, optional
@@ -311,6 +354,8 @@ def log_corrector_run(
     headline_metric : str, optional
         The metric the version is tagged with (must be in ``metrics``); default
         :func:`choose_headline`.
+    pollutant : str, optional
+        The pollutant this run and version are for (default: a LightGBM model's own; required otherwise).
 
     Returns
     -------
@@ -330,17 +375,19 @@ def log_corrector_run(
         settings = client_or_settings or TrackingSettings()
         client = open_tracking(settings, home)
     resolved = settings.resolve(home)
-    pollutant = model.pollutant
+    family = model_kind(model)
+    pollutant = pollutant or (model.pollutant if isinstance(model, CorrectorModel) else None)
+    if pollutant is None or pollutant not in model_pollutants(model):
+        raise ValueError(
+            f"pollutant {pollutant!r}: say which of the model's pollutants ({', '.join(model_pollutants(model))}) "
+            "this run is for"
+        )
     name = registered_name or default_registered_name(pollutant)
-    flat_params = {
-        **_flatten(params),
-        "pollutant": pollutant,
-        "met_mode": model.spec.met_mode,
-        "base": model.base,
-        "n_features": str(len(model.columns)),
-    }
+    met_mode = model_met_mode(model)
+    flat_params = {**_flatten(params), "pollutant": pollutant, "met_mode": met_mode, "model_family": family}
+    if isinstance(model, CorrectorModel):
+        flat_params.update(base=model.base, n_features=str(len(model.columns)))
     metric_values = _check_inputs(model, flat_params, metrics, tables, figures, data_period, input_example)
-    met_mode = model.spec.met_mode
     period = {k: str(v) for k, v in data_period.items() if v is not None}
     verification_from = period.get("verification_from") or period.get("valid_from") or period["train_to"]
     verification_to = period.get("verification_to") or period["valid_to"]
@@ -349,7 +396,7 @@ def log_corrector_run(
         **period,
         "pollutant": pollutant,
         "met_mode": met_mode,
-        "model_family": MODEL_FAMILY,
+        "model_family": family,
         "data_hash": data_hash,
         "registered_name": name,
     }
@@ -359,7 +406,7 @@ def log_corrector_run(
     headline = headline_metric or choose_headline(metric_values)
     version_tags = {
         "met_mode": met_mode,
-        "model_family": MODEL_FAMILY,
+        "model_family": family,
         "verification_from": verification_from,
         "verification_to": verification_to,
         "data_hash": data_hash,
@@ -368,7 +415,12 @@ def log_corrector_run(
     if headline is not None:
         version_tags.update(headline_metric=headline, headline_value=repr(metric_values[headline]))
         version_tags[headline] = repr(metric_values[headline])
-    example = input_example[model.columns]
+    if isinstance(model, CorrectorModel):
+        example = input_example[model.columns]
+    else:  # a request; MLflow schemas hold naive datetimes (the pyfunc reads them as UTC)
+        example = input_example[list(REQUEST_COLUMNS)].assign(
+            issue_time=pd.to_datetime(input_example["issue_time"], utc=True).dt.tz_localize(None)
+        )
 
     experiment_id = experiment_for(
         client, pollutant, experiment_prefix or resolved.experiment_prefix, resolved.artifact_root
@@ -394,7 +446,7 @@ def log_corrector_run(
             with tempfile.TemporaryDirectory(prefix="vnaqi-run-") as scratch_name:
                 scratch = Path(scratch_name)
                 _log_artifacts(client, run_id, scratch, tables, figures, feature_importance, model)
-                logged = _log_model(client, experiment_id, run_id, model, example, scratch)
+                logged = _log_model(client, experiment_id, run_id, model, example, scratch, pollutant, home)
                 logged_model_id = logged.model_id
             # --- registration: the last step ---
             try:
@@ -402,7 +454,7 @@ def log_corrector_run(
             except MlflowException as exc:
                 if not is_not_found(exc):
                     raise
-                client.create_registered_model(name, tags={"pollutant": pollutant, "model_family": MODEL_FAMILY})
+                client.create_registered_model(name, tags={"pollutant": pollutant})
                 created_model = True
             created = client.create_model_version(
                 name, source=logged.model_uri, run_id=run_id, tags=version_tags, model_id=logged.model_id

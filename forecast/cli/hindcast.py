@@ -73,6 +73,7 @@ def hindcast_command(
     pollutant, lead_h, valid_time (UTC), forecast, q10, q50, q90 and observed [µg/m³], plus the
     persistence and climatology references, and prints the verification of the period.
     """
+    from forecast.model_kinds import describe, model_met_mode
     from forecast.model_store import TrackingSettings, load_corrector, open_tracking
     from training.comparison import (
         hindcast_issue_times,
@@ -96,9 +97,9 @@ def hindcast_command(
             if met is not None and model == "latest":
                 ref = f"vnaqi-{p}/{_matching_version(client, f'vnaqi-{p}', met)}"
             models[p], infos[p] = load_corrector(client, layout.root, ref, p)
-            if met is not None and models[p].spec.met_mode != met:
+            if met is not None and model_met_mode(models[p]) != met:
                 raise ValueError(
-                    f"{infos[p].name} version {infos[p].version} was trained with --met {models[p].spec.met_mode}, "
+                    f"{infos[p].name} version {infos[p].version} was trained with --met {model_met_mode(models[p])}, "
                     f"not {met}; use --model latest --met {met} or another version"
                 )
         stations = sorted({s for m in models.values() for s in (model_stations(m, layout.root, station) or ())})
@@ -119,9 +120,9 @@ def hindcast_command(
     except _errors() as exc:
         raise fail(str(exc)) from exc
     for p, info in infos.items():
-        mode = models[p].spec.met_mode
+        mode = model_met_mode(models[p])
         console.print(
-            f"{p}: {info.name} version {info.version} ({mode} met"
+            f"{p}: {info.name} version {info.version} ({describe(models[p])}, {mode} met"
             + (", perfect prognosis: an upper bound" if mode == "perfect" else "")
             + ")"
         )
@@ -138,39 +139,122 @@ def hindcast_command(
 def evaluate_command(
     run: Annotated[str | None, typer.Option("--run", help="MLflow run id of a training run.")] = None,
     hindcast: Annotated[Path | None, typer.Option("--hindcast", help="Hindcast Parquet (or CSV) file.")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="A registered model to hindcast and score (repeatable: side by side), e.g. vnaqi-pm25/3, champion.",
+        ),
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="With --model: first issue day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="With --model: last issue day (YYYY-MM-DD).")] = None,
+    pollutant: Annotated[
+        list[str] | None, typer.Option("--pollutant", "-p", help="With --model: pollutant (repeatable; default pm25).")
+    ] = None,
+    issue_hours: Annotated[str, typer.Option("--issue-hours", help="With --model: UTC issue hours.")] = "0,12",
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the tables and plots.")] = None,
     tracking_uri: TrackingOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Verify a hindcast file or a training run's validation block: tables by lead window, categories, plots."""
+    """Verify a hindcast file, a training run's validation block, or registered models side by side.
+
+    With --model (repeatable) each model is hindcast on --from … --to from the archive and all are scored
+    on the same pairs: LightGBM, LSTM and blend versions next to persistence and climatology.
+    """
     from forecast.verification.plots import plot_reliability, plot_skill_by_lead
     from training.experiment import verify_hindcast
 
-    if (run is None) == (hindcast is None):
-        raise fail("give exactly one of --run ID or --hindcast FILE")
+    if sum(x is not None for x in (run, hindcast, model or None)) != 1:
+        raise fail("give exactly one of --run ID, --hindcast FILE or --model REF (repeatable)")
+    if model and not (start and end):
+        raise fail("--model needs the period to hindcast: --from YYYY-MM-DD --to YYYY-MM-DD")
     layout = home_layout(home)
     try:
-        if hindcast is not None:
-            if not hindcast.exists():
-                raise FileNotFoundError(f"{hindcast} does not exist")
-            table = pd.read_csv(hindcast) if hindcast.suffix == ".csv" else pd.read_parquet(hindcast)
-            source = str(hindcast)
+        if model:
+            report, coverage = _compare_models(
+                model, start, end, pollutant or ["pm25"], issue_hours, tracking_uri, layout.root
+            )
+            source = f"{', '.join(model)} on {start} … {end}"
         else:
-            table = _run_hindcast_table(run, tracking_uri, layout.root)
-            source = f"MLflow run {run}"
-        for column in ("issue_time", "valid_time"):
-            if column in table:
-                table[column] = pd.to_datetime(table[column], utc=True)
-        report = verify_hindcast(table, layout.root)
+            if hindcast is not None:
+                if not hindcast.exists():
+                    raise FileNotFoundError(f"{hindcast} does not exist")
+                table = pd.read_csv(hindcast) if hindcast.suffix == ".csv" else pd.read_parquet(hindcast)
+                source = str(hindcast)
+            else:
+                table = _run_hindcast_table(run, tracking_uri, layout.root)
+                source = f"MLflow run {run}"
+            for column in ("issue_time", "valid_time"):
+                if column in table:
+                    table[column] = pd.to_datetime(table[column], utc=True)
+            report = verify_hindcast(table, layout.root)
     except _errors() as exc:
         raise fail(str(exc)) from exc
-    _print_report(report, f"{source}: 24 h-mean RMSE by lead window")
+    console.print(skill_table(report.summary(), f"{source}: 24 h-mean RMSE by lead window"))
+    for method in report.methods if model else ["forecast"]:
+        if method in ("persistence", "climatology") or report.daily_categories.empty:
+            continue
+        console.print(category_table(report.daily_categories, method))
+    if model:
+        _print_coverage(coverage)
     if out is not None:
         written = report.save(out)
         for p in sorted(set(report.by_lead["pollutant"])):
             plot_skill_by_lead(report.by_lead, p, out / f"skill_by_lead_{p}.png")
         plot_reliability(report.reliability, out / "reliability.png")
         console.print(f"Wrote {len(written)} tables and the plots to {out}")
+
+
+def _compare_models(refs, start, end, pollutants, issue_hours, tracking_uri, home: Path):
+    """Hindcast each registered model on the period and verify them side by side (common pairs)."""
+    from forecast.model_kinds import model_kind, station_lists
+    from forecast.model_store import TrackingSettings, load_corrector, open_tracking
+    from training.comparison import hindcast_issue_times, hindcast_models, in_sample_warning, side_by_side
+
+    client = open_tracking(TrackingSettings(tracking_uri=tracking_uri).resolve(home), home)
+    loaded = {}
+    for ref in refs:
+        models, label = {}, None
+        for p in pollutants:
+            models[p], info = load_corrector(client, home, ref, p)
+            label = f"v{info.version} {model_kind(models[p])}" if info.version else f"{ref} {model_kind(models[p])}"
+            warning = in_sample_warning(models[p], f"{info.name} version {info.version}", start, end)
+            if warning:
+                console.print(f"[bold yellow]Warning:[/] {warning}")
+        if label in loaded:
+            raise ValueError(f"--model {ref} names a model already compared ({label})")
+        loaded[label] = models
+    stations = station_lists([m for models in loaded.values() for m in models.values()])
+    issues = hindcast_issue_times(home, start, end, parse_hours(issue_hours), stations or None, pollutants)
+    frames = {}
+    with stage_progress() as update:
+        for label, models in loaded.items():
+            frames[label] = hindcast_models(
+                home, models, issues, stations or None, progress=lambda d, t, label=label: update(label, d, t)
+            )
+    return side_by_side(frames, home), interval_coverage(frames)
+
+
+def interval_coverage(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """10–90 % coverage per method, pollutant and lead window (each method on its own rows)."""
+    from forecast.verification.probabilistic import probabilistic_scores
+
+    parts = [probabilistic_scores(rows, by=("window",)).assign(method=name) for name, rows in frames.items()]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _print_coverage(rows: pd.DataFrame) -> None:
+    from rich.table import Table
+
+    rows = rows[rows["group_kind"] == "window"] if "group_kind" in rows else rows.iloc[0:0]
+    if rows.empty:
+        return
+    table = Table(title="10–90 % interval coverage (target 0.80)", title_justify="left")
+    for name in ("pollutant", "method", "window", "coverage"):
+        table.add_column(name, justify="right" if name == "coverage" else "left")
+    for _, row in rows.iterrows():
+        table.add_row(str(row["pollutant"]), str(row["method"]), str(row["group"]), f"{row['coverage_10_90']:.2f}")
+    console.print(table)
 
 
 def _run_hindcast_table(run_id: str, tracking_uri: str | None, home: Path) -> pd.DataFrame:

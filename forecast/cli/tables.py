@@ -21,8 +21,10 @@ def skill_table(summary: pd.DataFrame, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     rmse_columns = [c for c in summary.columns if c.startswith("rmse_") and not c.startswith("rmse_ratio")]
     ratio_columns = [c for c in summary.columns if c.startswith("rmse_ratio_vs_")]
+    methods = set(summary["method"]) if "method" in summary else set()
+    whose = f"{next(iter(methods))} " if len(methods) == 1 and len(rmse_columns) > 3 else ""
     for name in ["pollutant", "window", "n", *rmse_columns, *ratio_columns]:
-        label = name.replace("rmse_ratio_vs_", "ratio vs ").replace("rmse_", "RMSE ")
+        label = name.replace("rmse_ratio_vs_", f"{whose}ratio vs ").replace("rmse_", "RMSE ")
         table.add_column(label, justify="left" if name in ("pollutant", "window") else "right")
     for _, row in summary.iterrows():
         table.add_row(
@@ -51,4 +53,19 @@ def category_table(categories: pd.DataFrame, method: str = "forecast") -> Table:
     rows = categories[categories["method"] == method] if "method" in categories else categories
     for _, row in rows.iterrows():
         table.add_row(*(str(row[c]) if c in ("pollutant", "day", "n") else _fmt(row[c], 2) for c in present))
+    return table
+
+
+def weights_table(weights: pd.DataFrame) -> Table:
+    """A blend's weights per pollutant and lead block (:meth:`forecast.blend.ModelBlend.weight_table`)."""
+    table = Table(title="Blend weights (fitted on the validation block)", title_justify="left")
+    components = [c for c in weights.columns if c not in ("pollutant", "block")]
+    for name in ["pollutant", "block", *components]:
+        table.add_column(name, justify="left" if name in ("pollutant", "block") else "right")
+    for _, row in weights.iterrows():
+        table.add_row(
+            POLLUTANT_LABELS.get(row["pollutant"], str(row["pollutant"])),
+            str(row["block"]),
+            *(_fmt(row[c], 2) for c in components),
+        )
     return table
