@@ -278,7 +278,15 @@ def bulletin_content(
     elif not reviewed:
         caveats.append({"vi": "Bản tin chưa được dự báo viên duyệt.", "en": "Not reviewed by a forecaster."})
     for fb in manifest.get("fallbacks", []):
-        if fb.get("step") in ("nwp-missing", "inputs-unreadable", "registry-unreachable", "ctm-missing"):
+        if fb.get("step") in (
+            "nwp-missing",
+            "inputs-unreadable",
+            "registry-unreachable",
+            "ctm-missing",
+            "model-failed",
+            "model-unloadable",
+            "blend-component-failed",
+        ):
             caveats.append({"vi": f"Phương án dự phòng: {fb['detail']}", "en": f"Fallback: {fb['detail']}"})
     synthetic = bool(document.get("synthetic"))
     emergency = any(r.emergency for r in regions)

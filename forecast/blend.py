@@ -515,7 +515,12 @@ class ModelBlend:
                 logger.info("blend: %s also forecasts %s, which the blend has no weights for", name, ", ".join(extra))
             rows[name] = frame[keep]
         out = self.combine(rows)
-        out.attrs["fallbacks"] = notes + out.attrs.get("fallbacks", [])
+        absent = {n for n in self.components if n not in frames}
+        already = [  # a failed or unloaded component is already noted once; not again as "missing rows"
+            n for n in out.attrs.get("fallbacks", [])
+            if not (n.get("step") == "blend-component-missing" and n.get("detail", "").split(":")[0] in absent)
+        ]  # fmt: skip
+        out.attrs["fallbacks"] = notes + already
         return out
 
     # --- persistence ---------------------------------------------------------------------------------

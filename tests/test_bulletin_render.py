@@ -257,3 +257,16 @@ def test_headline_names_a_forecasters_category_when_it_makes_the_worst_day():
     )
     unchanged = [DayOutlook("D1", "2026-12-04", 62, 2, "pm25"), DayOutlook("D2", "2026-12-05", 120, 3, "pm25")]
     assert headline("Hà Nội", unchanged, "en").endswith("worst on 05/12 (VN_AQI 120).")
+
+
+def test_a_champion_that_could_not_forecast_is_a_caveat_but_routine_notes_are_not():
+    manifest = {"fallbacks": [
+        {"step": "blend-component-failed", "detail": "pm25 (blend): lstm: RuntimeError: boom"},
+        {"step": "model-unloadable", "detail": "pm10: needs the lstm extra; baseline forecast"},
+        {"step": "local-model-copy", "detail": "pm25: vnaqi-pm25 version 2 (local copy)"},
+    ]}  # fmt: skip
+    content = bulletin_content(DOCUMENT, manifest, reviewed=True, approved_by="An")
+    english = [c["en"] for c in content.caveats]
+    assert "Fallback: pm25 (blend): lstm: RuntimeError: boom" in english
+    assert "Fallback: pm10: needs the lstm extra; baseline forecast" in english
+    assert not any("local copy" in text for text in english)

@@ -197,12 +197,21 @@ def _run(
         catalogue.set_models(run_id, found.versions())
 
     with timer.stage("forecast"):
-        cube = (
-            corrector_cube(found.models, inputs, cycle, MAX_LEAD_HOURS,
-                           drivers_lead_stride=settings.drivers_lead_stride)  # fmt: skip
-            if found.models
-            else empty_cube(ids, cycle, MAX_LEAD_HOURS, "baseline")
-        )
+        model_notes: list[dict[str, str]] = []  # what the LSTM/blend champions did instead (forecast.cycle.predict)
+        if found.models:
+            stride = settings.drivers_lead_stride
+            cube = corrector_cube(
+                found.models, inputs, cycle, MAX_LEAD_HOURS, drivers_lead_stride=stride, fallbacks=model_notes
+            )
+        else:
+            cube = empty_cube(ids, cycle, MAX_LEAD_HOURS, "baseline")
+        for note in model_notes:
+            _fallback(catalogue, run_id, fallbacks, note["step"], note["detail"])
+        failed = [p for p in found.models if p not in cube]  # an LSTM or a blend that could not forecast
+        for pollutant in failed:
+            found.to_baseline(pollutant)
+        if failed:
+            catalogue.set_models(run_id, found.versions())
         baseline_choice = {}
         if found.without_model:
             long_obs = observations_before(archive, ids, cycle, settings.climatology_days)
@@ -338,10 +347,12 @@ def _archive_fingerprint(layout: HomeLayout) -> dict[str, Any]:
 
 
 def _method(found) -> str:
+    """``champion correctors: pm25 blend (lightgbm + lstm) vnaqi-pm25/3, pm10 LightGBM vnaqi-pm10/1; baseline: no2``."""
     if not found.models:
         return "baseline (no model)"
-    names = ", ".join(f"{p}: {v}" for p, v in found.versions().items())
-    return f"LightGBM correctors ({names})"
+    families, names = found.families(), {p: f"{i.name}/{i.version}" for p, i in found.infos.items()}
+    text = "champion correctors: " + ", ".join(f"{p} {families[p]} {names[p]}" for p in found.models)
+    return text + (f"; baseline: {', '.join(found.without_model)}" if found.without_model else "")
 
 
 def _station_status(
