@@ -172,8 +172,29 @@ def train_lstm(
     )  # fmt: skip
 
 
-def train_blend(lightgbm: TrainingResult, lstm: FamilyResult, *, coverage: float = 0.8) -> FamilyResult:
-    """The convex blend of a LightGBM and an LSTM training of the same plan, fitted on their validation rows.
+def held_out_issues(plan: TrainingPlan, every_months: int) -> pd.DatetimeIndex:
+    """Training issues of the months both families held out of their fits (:mod:`training.validation`:
+    every ``every_months``-th month from the start of training; none for periods under 12 months)."""
+    from training.validation import MIN_TRAINING_MONTHS_FOR_HOLDOUT, held_out_months
+
+    issues = plan.train_issues
+    if every_months <= 1 or len(issues) == 0:
+        return issues[:0]
+    span = (issues.max().year - issues.min().year) * 12 + issues.max().month - issues.min().month + 1
+    if span < MIN_TRAINING_MONTHS_FOR_HOLDOUT:
+        return issues[:0]
+    return issues[held_out_months(pd.Series(issues), every_months)]
+
+
+def train_blend(
+    lightgbm: TrainingResult, lstm: FamilyResult, *, home: Path | None = None, coverage: float = 0.8
+) -> FamilyResult:
+    """The convex blend of a LightGBM and an LSTM training of the same plan.
+
+    Weights and the interval offset are fitted on the validation block and — with ``home`` — on both
+    families' hindcasts of the whole months they held out of training (out of sample for both, as the
+    validation block is): every season, not one. Why: on Beijing (2015-03 … 2016-02 test year) a blend
+    calibrated on the Jan–Feb validation block alone covered 86–88 % with its 10–90 % interval.
 
     Raises
     ------
@@ -181,6 +202,7 @@ def train_blend(lightgbm: TrainingResult, lstm: FamilyResult, *, coverage: float
         The two were trained on different plans (periods, stations, pollutants or met mode).
     """
     from training.blend import fit_blend
+    from training.comparison import hindcast_models
 
     started = time.perf_counter()
     first, second = lightgbm.plan, lstm.plan
@@ -198,16 +220,34 @@ def train_blend(lightgbm: TrainingResult, lstm: FamilyResult, *, coverage: float
         "lightgbm": lightgbm.valid_hindcast[lightgbm.valid_hindcast["pollutant"].isin(pollutants)],
         "lstm": lstm.valid_hindcast[lstm.valid_hindcast["pollutant"].isin(pollutants)],
     }
-    blend, table = fit_blend(frames, coverage=coverage, metadata=plan_metadata(first, lightgbm.data_hash))
+    every = int(lstm.fit_report.get("settings", {}).get("holdout_every_months", 0) or 0)
+    held = held_out_issues(first, every) if home is not None else first.train_issues[:0]
+    both_held_out = all(r.rows_holdout > 0 for r in lightgbm.reports.values()) and lstm.fit_report.get(
+        "samples_holdout", 0
+    )
+    fit_frames = frames
+    if len(held) and both_held_out:
+        held_rows = {
+            "lightgbm": hindcast_models(home, {p: lightgbm.models[p] for p in pollutants}, held, first.stations),
+            "lstm": hindcast_models(home, dict.fromkeys(pollutants, lstm.model), held, first.stations),
+        }
+        fit_frames = {name: pd.concat([frames[name], held_rows[name]], ignore_index=True) for name in frames}
+        logger.info("blend fitted on the validation block and %d held-out issue(s)", len(held))
+    metadata = {
+        **plan_metadata(first, lightgbm.data_hash),
+        "fitted_on": "validation block" + (f" + {len(held)} held-out-month issues" if fit_frames is not frames else ""),
+    }
+    blend, table = fit_blend(fit_frames, coverage=coverage, metadata=metadata)
     blend.forecasters = {
         "lightgbm": CorrectorRows({p: lightgbm.models[p] for p in pollutants}),
         "lstm": lstm.model,
     }
     rows = blend.combine(frames)
     rows = rows[np.isfinite(rows["forecast"].to_numpy())].reset_index(drop=True)
-    logger.info("blend fitted on %d validation rows:\n%s", len(rows), blend.weight_table().to_string(index=False))
+    logger.info("blend weights:\n%s", blend.weight_table().to_string(index=False))
     return FamilyResult(
         "blend", first, blend, rows, lightgbm.data_hash,
-        fit_report={"weights": blend.weights, "offsets": blend.offsets, "blocks": [list(b) for b in blend.blocks]},
+        fit_report={"weights": blend.weights, "offsets": blend.offsets, "blocks": [list(b) for b in blend.blocks],
+                    "fitted_on": metadata["fitted_on"]},
         fit_table=table, example_request=example_request(first), seconds=round(time.perf_counter() - started, 1),
     )  # fmt: skip

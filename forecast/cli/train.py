@@ -171,7 +171,7 @@ def train_families(home, plan, model: str, settings, quick: bool, device: str, t
     if model == "blend":
         from training.families import train_blend
 
-        blend = train_blend(lightgbm, lstm)
+        blend = train_blend(lightgbm, lstm, home=home)
         report = verify_hindcast(blend.valid_hindcast, home)
         out["blend"] = (report, log_family(blend, report, home, settings))
         out["blend_weights"] = blend.model.weight_table()
