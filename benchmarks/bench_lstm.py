@@ -5,6 +5,8 @@ six at once), SYNTHETIC station inputs (labelled so, from ``bench_inference.synt
 network of the default size with **untrained** weights (the cost of inference does not depend on the
 weights). Columns: building the encoder/decoder arrays (feature table included), the network in batches
 under ``torch.no_grad``, the long output rows, and the total, at 1 and 2 torch threads; best of 3.
+``--blend M Q`` also times the blend champion: LightGBM correctors (M mean, Q quantile trees, trained on
+SYNTHETIC data) and the LSTM, each forecasting the six pollutants, combined per lead block.
 
 ``--skill beijing``: the real Beijing archive (12 stations, ``../shared/data/beijing_multisite``), the
 periods of ``bench_skill.py`` (train 2013-03-10 … 2014-12-31, validate to 2015-02-28, hindcast
@@ -13,7 +15,7 @@ leads 1–24 (D1), 25–48, 49–72 (D3) next to persistence and climatology, sc
 
 Usage::
 
-    python benchmarks/bench_lstm.py --stations 100 1000
+    python benchmarks/bench_lstm.py --stations 100 1000 [--blend 700 200]
     python benchmarks/bench_lstm.py --skill beijing --met perfect [--home H] [--issue-hours 0 6 12 18]
 """
 
@@ -58,7 +60,7 @@ def best_of(func, repeat: int = 3) -> tuple[float, object]:
     return min(times), result
 
 
-def inference(stations: list[int], settings: SequenceSettings) -> None:
+def inference(stations: list[int], settings: SequenceSettings, blend_trees: tuple[int, int] | None = None) -> None:
     spec = FeatureSpec(met_mode="perfect")
     sample = synthetic_inputs(5, days=12, seed=1)
     arrays = build_sequence_arrays(sample, [ISSUE - pd.Timedelta(days=1)], spec, list(POLLUTANTS))
@@ -78,6 +80,31 @@ def inference(stations: list[int], settings: SequenceSettings) -> None:
                 t_total, _ = best_of(lambda inputs=inputs: model.forecast_rows(inputs, [ISSUE]), repeat=1)
             print(f"| {n:,} | {threads} | {len(rows):,} | {t_arrays:.2f} | {t_network:.2f} | {t_rows:.2f} | "
                   f"**{t_total:.2f}** |")  # fmt: skip
+    if blend_trees:
+        blend_inference(stations, model, blend_trees)
+
+
+def blend_inference(stations: list[int], lstm, trees: tuple[int, int]) -> None:
+    """The champion as a blend: LightGBM (six pollutants, fixed tree counts) and the LSTM, combined per lead block."""
+    from bench_inference import train_models
+
+    from forecast.blend import CorrectorRows, ModelBlend
+
+    lightgbm = CorrectorRows(train_models(*trees))
+    half = [{"lightgbm": 0.5, "lstm": 0.5}] * 3
+    blend = ModelBlend(("lightgbm", "lstm"), {p: half for p in POLLUTANTS}, forecasters={"lightgbm": lightgbm,
+                       "lstm": lstm})  # fmt: skip
+    print(f"\nblend: LightGBM ({trees[0]} mean + {trees[1]} quantile trees per booster, SYNTHETIC training) + the LSTM "
+          "above, 2 torch threads")  # fmt: skip
+    print("| stations | rows (× 6 pollutants) | LightGBM rows [s] | LSTM rows [s] | blend: both + combine [s] |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in stations:
+        inputs = synthetic_inputs(n)
+        with torch_threads(2):
+            t_lightgbm, _ = best_of(lambda inputs=inputs: lightgbm.forecast_rows(inputs, [ISSUE]))
+            t_lstm, _ = best_of(lambda inputs=inputs: lstm.forecast_rows(inputs, [ISSUE]))
+            t_blend, rows = best_of(lambda inputs=inputs: blend.forecast_rows(inputs, [ISSUE]))
+        print(f"| {n:,} | {len(rows):,} | {t_lightgbm:.2f} | {t_lstm:.2f} | **{t_blend:.2f}** |")
 
 
 def skill(args, settings: SequenceSettings) -> dict:
@@ -155,6 +182,8 @@ def main() -> None:
     parser.add_argument("--issue-hours", type=int, nargs="+", default=[0, 12])
     parser.add_argument("--home", type=Path, help="reuse an ingested home (default: a fresh temporary one)")
     parser.add_argument("--quick", action="store_true", help="SequenceSettings.quick()")
+    parser.add_argument("--blend", type=int, nargs=2, metavar=("MEAN_TREES", "QUANTILE_TREES"),
+                        help="also time the blend with LightGBM boosters of these sizes (e.g. 700 200)")
     parser.add_argument("--save", type=Path, help="save the model and its hindcast (parquet) in this new folder")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "lstm.jsonl")
@@ -175,7 +204,7 @@ def main() -> None:
         with args.results.open("a") as fh:
             fh.write(json.dumps(result, default=str) + "\n")
     else:
-        inference(args.stations, settings)
+        inference(args.stations, settings, tuple(args.blend) if args.blend else None)
 
 
 if __name__ == "__main__":
