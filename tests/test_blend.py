@@ -408,3 +408,9 @@ def test_corrector_rows_match_the_hindcast_rows_and_blend_alone_to_themselves(tm
     out = loaded.forecast_rows(inputs, issues)
     np.testing.assert_allclose(out[["forecast", "q10", "q50", "q90"]], rows[["forecast", "q10", "q50", "q90"]])
     assert out.attrs["fallbacks"] == []
+
+
+def test_caller_metadata_cannot_erase_the_fit_record():
+    blend, _ = fit_blend(synthetic_mixture(seed=2), metadata={"fitted_on": "x", "stations": ["a"]})
+    assert blend.metadata["stations"] == ["a"]
+    assert blend.metadata["fitted_on"]["rows"] > 0 and blend.metadata["fitted_on"]["coverage_target"] == 0.8

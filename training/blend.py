@@ -253,7 +253,8 @@ def fit_blend(
     uncalibrated = ModelBlend(components=tuple(names), weights=weights, blocks=blocks)
     before = uncalibrated.combine_aligned(aligned)
     offsets, interval = _fit_offsets(before, observed, keys, block, blocks, coverage, min_rows)
-    meta = {
+    meta = {  # the fit's own record last: a caller's key of the same name cannot erase it
+        **(metadata or {}),
         "fitted_on": {
             "issue_first": keys["issue_time"].min().isoformat(),
             "issue_last": keys["issue_time"].max().isoformat(),
@@ -261,7 +262,6 @@ def fit_blend(
             "coverage_target": coverage,
             "min_rows": min_rows,
         },
-        **(metadata or {}),
     }
     blend = ModelBlend(components=tuple(names), weights=weights, offsets=offsets, blocks=blocks, metadata=meta)
     after = blend.combine_aligned(aligned)

@@ -235,7 +235,7 @@ def train_blend(
         logger.info("blend fitted on the validation block and %d held-out issue(s)", len(held))
     metadata = {
         **plan_metadata(first, lightgbm.data_hash),
-        "fitted_on": "validation block" + (f" + {len(held)} held-out-month issues" if fit_frames is not frames else ""),
+        "calibration": "validation block" + (f" + {len(held)} held-out-month issues" if fit_frames is not frames else ""),
     }
     blend, table = fit_blend(fit_frames, coverage=coverage, metadata=metadata)
     blend.forecasters = {
@@ -248,6 +248,6 @@ def train_blend(
     return FamilyResult(
         "blend", first, blend, rows, lightgbm.data_hash,
         fit_report={"weights": blend.weights, "offsets": blend.offsets, "blocks": [list(b) for b in blend.blocks],
-                    "fitted_on": metadata["fitted_on"]},
+                    "calibration": metadata["calibration"]},
         fit_table=table, example_request=example_request(first), seconds=round(time.perf_counter() - started, 1),
     )  # fmt: skip
