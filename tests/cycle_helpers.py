@@ -1,4 +1,4 @@
-"""A home with a SYNTHETIC archive and a promoted quick pm25 champion, for tests that run whole cycles."""
+"""Homes with a SYNTHETIC archive (and a promoted quick pm25 champion) for the CLI and cycle tests."""
 
 from __future__ import annotations
 
@@ -13,9 +13,17 @@ from forecast.cli.demo import write_demo_inputs
 cli = CliRunner()
 
 
-def run(home: Path, *args: str):
+def run(home: Path, *args: str, columns: int = 200):
     """``vnaqi ARGS --home HOME`` through the CLI, wide enough for its tables."""
-    return cli.invoke(app, [*args, "--home", str(home)], env={"COLUMNS": "200"})
+    return cli.invoke(app, [*args, "--home", str(home)], env={"COLUMNS": str(columns)})
+
+
+def demo_archive_home(home: Path, end: pd.Timestamp, days: int = 100, seed: int = 7) -> Path:
+    """``home`` with the demo network and ``days`` of its SYNTHETIC observations up to ``end`` ingested."""
+    csv = write_demo_inputs(home, home / "networks" / "demo.yaml", end, days=days, seed=seed)
+    result = run(home, "ingest", str(csv))
+    assert result.exit_code == 0, result.output
+    return home
 
 
 def trained_home(

@@ -10,20 +10,18 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from forecast.cli import app
-from forecast.cli.demo import write_demo_inputs
+from tests.cycle_helpers import demo_archive_home
+from tests.cycle_helpers import run as run_cli
 
 pytest.importorskip("torch")
-runner = CliRunner()
 END = pd.Timestamp("2026-03-31T00:00Z")
 TRAIN_TO, VALID_TO = "2026-02-10", "2026-03-05"
 STATIONS = ("demo-hn-556-nguyen-van-cu", "demo-hcm-care-centre", "demo-hn-an-khanh")
 
 
 def run(home: Path, *args: str):
-    return runner.invoke(app, [*args, "--home", str(home)], env={"COLUMNS": "220"})
+    return run_cli(home, *args, columns=220)
 
 
 def flat(text: str) -> str:
@@ -32,11 +30,7 @@ def flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("families-home")
-    csv = write_demo_inputs(home, home / "networks" / "demo.yaml", END, days=100, seed=7)
-    result = run(home, "ingest", str(csv))
-    assert result.exit_code == 0, result.output
-    return home
+    return demo_archive_home(tmp_path_factory.mktemp("families-home"), END)
 
 
 @pytest.fixture(scope="module")

@@ -7,27 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from forecast.cli import app
-from forecast.cli.demo import write_demo_inputs
+from tests.cycle_helpers import demo_archive_home
+from tests.cycle_helpers import run as run_cli
 
-runner = CliRunner()
 END = pd.Timestamp("2026-03-31T00:00Z")
 TRAIN_TO, VALID_TO = "2026-02-10", "2026-03-05"
 
 
 def run(home: Path, *args: str):
-    return runner.invoke(app, [*args, "--home", str(home)], env={"COLUMNS": "200"})
+    return run_cli(home, *args, columns=200)
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("training-home")
-    csv = write_demo_inputs(home, home / "networks" / "demo.yaml", END, days=100, seed=7)
-    result = run(home, "ingest", str(csv))
-    assert result.exit_code == 0, result.output
-    return home
+    return demo_archive_home(tmp_path_factory.mktemp("training-home"), END)
 
 
 @pytest.fixture(scope="module")
