@@ -112,7 +112,31 @@ def load_model_folder(folder: Path | str) -> AnyCorrector:
         return CorrectorModel.load(folder)
     if kind == "lstm":
         return load_sequence(folder)
-    return ModelBlend.load(folder, loader=lambda _name, path: load_component(path))
+    return _load_blend(folder)
+
+
+def _load_blend(folder: Path) -> ModelBlend:
+    """A blend with every component this machine can load: one needing an extra that is not installed is
+    left out with a warning (its weight goes to the others at forecast time, and the run records it), so a
+    LightGBM + LSTM champion still forecasts where torch is missing. No loadable component is an error."""
+    blend = ModelBlend.load(folder)
+    loaded, unavailable = {}, []
+    for name in blend.components:
+        path = folder / name
+        if not path.is_dir():
+            raise FileNotFoundError(f"blend component {name!r} is missing: no folder {path}")
+        try:
+            loaded[name] = load_component(path)
+        except ExtraNotInstalledError as exc:
+            logger.warning("blend %s: component %s left out: %s", folder, name, exc)
+            unavailable.append(f"{name}: {exc}")
+        except Exception as exc:
+            raise RuntimeError(f"blend component {name!r} failed to load from {path}: {exc}") from exc
+    if not loaded:
+        reasons = "; ".join(unavailable)
+        raise ExtraNotInstalledError(f"no component of the blend in {folder} can be loaded here: {reasons}")
+    blend.forecasters = loaded
+    return blend
 
 
 def model_kind(model: object) -> Kind:

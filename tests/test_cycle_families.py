@@ -229,6 +229,31 @@ def test_an_lstm_champion_runs_the_cycle_and_a_failing_one_falls_back_to_the_bas
         _champion(trained, BLEND_VERSION)
 
 
+def test_without_torch_a_blend_forecasts_from_lightgbm_and_an_lstm_champion_gives_the_baseline(trained, monkeypatch):
+    """No ``lstm`` extra: the blend champion forecasts from its LightGBM component (the LSTM noted as not loaded);
+    an LSTM champion cannot be loaded, so pm25 gets the baseline and ``model-unloadable`` gives the install
+    command. The run completes either way."""
+    import forecast.model_kinds as kinds
+
+    monkeypatch.setattr(kinds, "lstm_available", lambda: False)
+    _champion(trained, BLEND_VERSION)
+    result = _cycle(trained)
+    assert result.manifest["models"]["pm25"] == f"{NAME}/{BLEND_VERSION} (blend)"
+    missing = [f for f in result.manifest["fallbacks"] if f["step"] == "blend-component-missing"]
+    assert len(missing) == 1 and "lstm: not loaded" in missing[0]["detail"]
+    assert np.isfinite(_published_pm25(result.run_dir)["forecast"]).all()
+    _champion(trained, LSTM_VERSION)
+    try:
+        result = _cycle(trained)
+    finally:
+        _champion(trained, BLEND_VERSION)
+    assert result.manifest["models"]["pm25"] == "baseline"
+    notes = [f for f in result.manifest["fallbacks"] if f["step"] == "model-unloadable"]
+    assert len(notes) == 1 and notes[0]["detail"].startswith("pm25:")
+    assert 'pip install -e ".[lstm]"' in notes[0]["detail"]
+    assert np.isfinite(_published_pm25(result.run_dir)["forecast"]).any()
+
+
 def test_unreachable_registry_uses_the_local_copy_of_the_blend(trained, monkeypatch):
     """Registry down: the blend the cycle last loaded as champion is read from the home's local copy."""
     _champion(trained, BLEND_VERSION)
