@@ -414,3 +414,19 @@ def test_caller_metadata_cannot_erase_the_fit_record():
     blend, _ = fit_blend(synthetic_mixture(seed=2), metadata={"fitted_on": "x", "stations": ["a"]})
     assert blend.metadata["stations"] == ["a"]
     assert blend.metadata["fitted_on"]["rows"] > 0 and blend.metadata["fitted_on"]["coverage_target"] == 0.8
+
+
+def test_calibrating_on_more_rows_changes_only_the_interval():
+    """Weights fitted on quiet rows (noise 3), interval recalibrated on those plus stormier ones (noise 12):
+    the weights stay, the interval widens and covers 80 % of the calibration rows."""
+    from training.blend import calibrate_offsets
+
+    quiet = synthetic_mixture(seed=3, noise=3.0)
+    stormy = synthetic_mixture(seed=4, noise=12.0, start="2024-03-01")
+    blend, _ = fit_blend(quiet)
+    both = {name: pd.concat([quiet[name], stormy[name]], ignore_index=True) for name in quiet}
+    calibrated, report = calibrate_offsets(blend, both)
+    assert calibrated.weights == blend.weights
+    assert all(new > old for new, old in zip(calibrated.offsets["pm25"], blend.offsets["pm25"], strict=True))
+    assert report["coverage_after"].between(0.77, 0.83).all() and (report["coverage_before"] < 0.75).all()
+    assert list(report["block"]) == ["1-24 h", "25-48 h", "49-72 h"]
