@@ -448,10 +448,10 @@ def print_families(res: dict) -> None:
 
     if "model_blend" in res:
         on = res["model_blend"]["fitted_on"] or {}
-        print(f"\n### (d) blend weights — training.families.train_blend on the "
-              f"{res['model_blend'].get('calibration') or 'validation block'}, never the test year (issues "
-              f"{on.get('issue_first')} … {on.get('issue_last')}, {on.get('rows')} rows with both forecasts and an "
-              "observation)")  # fmt: skip
+        print(f"\n### (d) blend (training.families.train_blend; never the test year) — weights on the validation "
+              f"block (issues {on.get('issue_first')} … {on.get('issue_last')}, {on.get('rows')} rows with both "
+              f"forecasts and an observation); interval offset on the "
+              f"{res['model_blend'].get('calibration') or 'validation block'} (coverage columns)")  # fmt: skip
         print("| pollutant | block | n | basis | w LightGBM | w LSTM | RMSE LightGBM | RMSE LSTM | RMSE blend | "
               "coverage before | coverage after | offset |")  # fmt: skip
         print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
