@@ -41,11 +41,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_inference import ISSUE, synthetic_inputs  # noqa: E402
 
-from configs.schema import MAX_LEAD_HOURS, POLLUTANTS  # noqa: E402
+from configs.schema import POLLUTANTS  # noqa: E402
 from features.spec import FeatureSpec  # noqa: E402
 from forecast.sequence.data import build_sequence_arrays  # noqa: E402
 from forecast.sequence.model import torch_threads  # noqa: E402
-from training.sequence import SequenceSettings, fit_sequence_model, untrained_model  # noqa: E402
+from training.sequence import SequenceSettings, untrained_model  # noqa: E402
 
 logger = logging.getLogger("bench_lstm")
 DATA = ROOT.parent / "shared" / "data"
@@ -111,8 +111,8 @@ def skill(args, settings: SequenceSettings) -> dict:
     """Train on the start of the Beijing archive, hindcast the last year, verify (real data)."""
     from bench_skill import CASES, ingest
 
-    from features.climatology import fit_climatology
     from training.experiment import verify_hindcast
+    from training.families import train_lstm
     from training.hindcast import ArchiveSource, rolling_issue_times
     from training.pipeline import TrainingPlan
 
@@ -129,18 +129,9 @@ def skill(args, settings: SequenceSettings) -> dict:
             train_from=pd.Timestamp(case.train_from, tz="UTC"), train_to=pd.Timestamp(case.train_to, tz="UTC"),
             valid_to=pd.Timestamp(case.valid_to, tz="UTC"), issue_hours=tuple(args.issue_hours),
         )  # fmt: skip
-        spec = FeatureSpec(met_mode=args.met)
-        source = ArchiveSource(Path(home), tuple(stations), None, spec.uses_met)
-        started = time.perf_counter()
-        history = source.load(plan.train_from, plan.train_to - pd.Timedelta(hours=MAX_LEAD_HOURS), 0)
-        climatology = fit_climatology(history.observations)
-        train_inputs = source.load(plan.train_issues[0], plan.train_issues[-1])
-        valid_inputs = source.load(plan.valid_issues[0], plan.valid_issues[-1])
-        model, report = fit_sequence_model(
-            train_inputs, valid_inputs, plan.train_issues, plan.valid_issues, spec, plan.pollutants, climatology,
-            settings,
-        )  # fmt: skip
-        train_s = time.perf_counter() - started
+        family = train_lstm(home, plan, settings=settings)  # as `vnaqi train --model lstm` fits it
+        model, report, train_s = family.model, family.fit_report, family.seconds
+        source = ArchiveSource(Path(home), tuple(stations), None, model.spec.uses_met)
         issues = rolling_issue_times(case.test_from, case.test_to, (0,))
         started = time.perf_counter()
         table = model.forecast_rows(source.load(issues[0], issues[-1]), issues, with_references=True)
@@ -154,14 +145,15 @@ def skill(args, settings: SequenceSettings) -> dict:
             table.to_parquet(args.save / "hindcast.parquet")
     result = {
         "case": args.skill, "met": args.met, "pollutants": plan.pollutants, "stations": len(stations),
-        "issue_hours": list(args.issue_hours), "settings": asdict(settings), "report": report.to_dict(),
+        "issue_hours": list(args.issue_hours), "settings": asdict(settings), "report": report,
         "train_s": round(train_s, 1), "hindcast_s": round(hindcast_s, 1),
         "summary": summary.to_dict(orient="records"), "coverage": coverage.to_dict(orient="records"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M}",
     }  # fmt: skip
-    print(f"\n## {args.skill} — met {args.met} (real data) — train {train_s:.0f} s ({report.epochs_run} epochs, best "
-          f"{report.best_epoch}, {report.samples_train:,} samples), hindcast {hindcast_s:.0f} s")  # fmt: skip
+    epochs, best, samples = report["epochs_run"], report["best_epoch"], report["samples_train"]
+    print(f"\n## {args.skill} — met {args.met} (real data) — train {train_s:.0f} s ({epochs} epochs, best {best}, "
+          f"{samples:,} samples), hindcast {hindcast_s:.0f} s")  # fmt: skip
     print("| pollutant | window | n | persistence | climatology | LSTM | ratio vs pers. | ratio vs clim. |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in result["summary"]:

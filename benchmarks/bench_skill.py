@@ -9,12 +9,13 @@ at the valid time: perfect prognosis, an upper bound.
 Families (``--model``, repeatable; default all three when ``import torch`` works, else LightGBM only):
 
 * ``lightgbm``: :func:`training.pipeline.train` (its validation-block hindcast feeds the blend);
-* ``lstm``: :func:`training.sequence.fit_sequence_model` on the same plan — same training and validation
-  issues, same climatology (fitted on the training period only), ``FeatureSpec(met_mode=met)``,
+* ``lstm``: :func:`training.families.train_lstm` on the same plan, as ``vnaqi train --model lstm`` fits it (same
+  training and validation issues, climatology fitted on the training period only, ``FeatureSpec(met_mode=met)``),
   ``SequenceSettings()`` (``--lstm-quick``: ``SequenceSettings.quick()``, a smoke run only);
 * ``blend`` (implies both): :func:`training.families.train_blend`, as ``vnaqi train --model blend`` fits it —
-  on the two validation hindcasts and both families' hindcasts of the months they held out of training
-  (never the test year) — applied to the two test hindcasts with :meth:`forecast.blend.ModelBlend.combine`.
+  weights on the two validation hindcasts, the interval offset on those and both families' hindcasts of the
+  months they held out of training (never the test year) — applied to the two test hindcasts with
+  :meth:`forecast.blend.ModelBlend.combine`.
 
 With more than one family the lead-window, coverage and category tables score every family on the
 same rows (those all families forecast, observation and references from the LightGBM rows), and the
@@ -58,16 +59,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from configs.networks import registry_for_home  # noqa: E402
-from configs.schema import MAX_LEAD_HOURS  # noqa: E402
 from configs.settings import HomeLayout  # noqa: E402
-from features.climatology import fit_climatology  # noqa: E402
-from features.spec import FeatureSpec  # noqa: E402
 from forecast.blend import KEY_COLUMNS, VALUE_COLUMNS, align_rows  # noqa: E402
 from met_inputs.observations import ObservationArchive  # noqa: E402
 from training.blend import BLEND_METHOD, compare_on_test  # noqa: E402
 from training.comparison import hindcast_models  # noqa: E402
 from training.experiment import tz_by_station, verify_hindcast  # noqa: E402
-from training.families import FamilyResult, train_blend  # noqa: E402
+from training.families import train_blend, train_lstm  # noqa: E402
 from training.hindcast import ArchiveSource, rolling_issue_times  # noqa: E402
 from training.lightgbm import BoosterSettings  # noqa: E402
 from training.pipeline import TrainingPlan, train  # noqa: E402
@@ -150,27 +148,13 @@ def finite_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the fits ------------------------------------------------------------------------------------
-def fit_lstm(home: Path, plan: TrainingPlan, spec: FeatureSpec, climatology, settings) -> dict:
-    """The LSTM on ``plan`` (climatology fitted on its training period when none is given) and its
-    validation-block rows."""
-    from training.sequence import fit_sequence_model
-
-    source = ArchiveSource(Path(home), tuple(plan.stations), None, spec.uses_met)
-    started = time.perf_counter()
-    if climatology is None:  # as training.pipeline.train fits it
-        history = source.load(plan.train_from, plan.train_to - pd.Timedelta(hours=MAX_LEAD_HOURS), 0)
-        climatology = fit_climatology(history.observations)
-    train_inputs = source.load(plan.train_issues[0], plan.train_issues[-1])
-    valid_inputs = source.load(plan.valid_issues[0], plan.valid_issues[-1])
-    model, report = fit_sequence_model(
-        train_inputs, valid_inputs, plan.train_issues, plan.valid_issues, spec, plan.pollutants, climatology,
-        settings,
-    )  # fmt: skip
-    train_s = time.perf_counter() - started
-    started = time.perf_counter()
-    valid = finite_rows(model.forecast_rows(valid_inputs, plan.valid_issues, with_references=True))
-    return {"model": model, "report": report, "source": source, "valid": valid, "train_s": train_s,
-            "valid_rows_s": time.perf_counter() - started}  # fmt: skip
+def fit_lstm(home: Path, plan: TrainingPlan, settings) -> dict:
+    """The LSTM on ``plan`` as ``vnaqi train --model lstm`` fits it (:func:`training.families.train_lstm`:
+    climatology fitted on the training period only) and its validation-block rows."""
+    family = train_lstm(home, plan, settings=settings)
+    source = ArchiveSource(Path(home), tuple(plan.stations), None, family.model.spec.uses_met)
+    return {"model": family.model, "family": family, "source": source, "valid": family.valid_hindcast,
+            "train_s": family.seconds, "valid_rows_s": 0.0}  # fmt: skip
 
 
 # --- scoring -------------------------------------------------------------------------------------
@@ -275,20 +259,17 @@ def run_case(
         train_from=pd.Timestamp(case.train_from, tz="UTC"), train_to=pd.Timestamp(case.train_to, tz="UTC"),
         valid_to=pd.Timestamp(case.valid_to, tz="UTC"), issue_hours=(0, 12), lead_stride=3,
     )  # fmt: skip
-    spec = FeatureSpec(met_mode=met)
     issues = rolling_issue_times(case.test_from, case.test_to, (0,))
     load = [round(os.getloadavg()[0], 2)]
     timings: dict[str, float] = {}
     valid: dict[str, pd.DataFrame] = {}
     test: dict[str, pd.DataFrame] = {}
     res: dict = {"case": name, "met": met, "pollutants": pollutants, "stations": len(stations), "models": models}
-    climatology = None
     if "lightgbm" in models:
         started = time.perf_counter()
         result = train(home, plan, settings=settings)
         timings["lightgbm_train_s"] = time.perf_counter() - started
         valid["lightgbm"] = result.valid_hindcast
-        climatology = next(iter(result.models.values())).climatology  # the one fitted on the training period
         started = time.perf_counter()
         test["lightgbm"] = hindcast_models(home, result.models, issues, stations)
         timings["lightgbm_hindcast_s"] = time.perf_counter() - started
@@ -298,7 +279,7 @@ def run_case(
             blend_weights={p: r.blend_weights for p, r in result.reports.items()},
         )  # fmt: skip
     if "lstm" in models:
-        lstm = fit_lstm(home, plan, spec, climatology, lstm_settings)
+        lstm = fit_lstm(home, plan, lstm_settings)
         timings["lstm_train_s"], timings["lstm_valid_rows_s"] = lstm["train_s"], lstm["valid_rows_s"]
         valid["lstm"] = lstm["valid"]
         started = time.perf_counter()
@@ -306,16 +287,14 @@ def run_case(
         test["lstm"] = finite_rows(lstm["model"].forecast_rows(inputs, issues, with_references=True))
         del inputs
         timings["lstm_hindcast_s"] = time.perf_counter() - started
-        report = lstm["report"]
+        report = lstm["family"].fit_report
         res["lstm"] = {
-            "settings": asdict(lstm_settings), "fit_report": report.to_dict(),
+            "settings": asdict(lstm_settings), "fit_report": report,
             "train_s": round(lstm["train_s"], 1), "hindcast_s": round(timings["lstm_hindcast_s"], 1),
         }  # fmt: skip
     if "blend" in models:
         started = time.perf_counter()
-        fit_report = {**lstm["report"].to_dict(), "settings": asdict(lstm_settings)}
-        lstm_family = FamilyResult("lstm", plan, lstm["model"], valid["lstm"], "bench_skill", fit_report=fit_report)
-        blended = train_blend(result, lstm_family, home=home)  # as `vnaqi train --model blend` does
+        blended = train_blend(result, lstm["family"], home=home)  # as `vnaqi train --model blend` does
         blend, fit_report = blended.model, blended.fit_table
         timings["blend_fit_s"] = time.perf_counter() - started
         started = time.perf_counter()
