@@ -35,12 +35,17 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def blended(home):
+    import os
+
+    uri_before, env_before = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
     stations = [a for s in STATIONS for a in ("--station", s)]
     result = run(
         home, "train", "--model", "blend", "--pollutant", "pm25", "--train-to", TRAIN_TO, "--valid-to", VALID_TO,
         "--quick", *stations,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    # Lightning's MLflow logger sets the process-wide URI: it must not leak into later homes
+    assert (mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")) == (uri_before, env_before)
     versions = dict(re.findall(r"pm25 (lightgbm|lstm|blend): registered vnaqi-pm25 version (\d+)", result.output))
     return result.output, versions
 

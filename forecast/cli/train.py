@@ -143,6 +143,7 @@ def train_command(
 def train_families(home, plan, model: str, settings, quick: bool, device: str, threads: int, update) -> dict:
     """Train, verify and log the families ``model`` asks for; family → (verification report, {pollutant: (run
     id, version)})."""
+    from forecast.model_store import mlflow_uris
     from training.comparison import side_by_side
     from training.experiment import log_family, log_training, lstm_fit_logger, verify_hindcast
     from training.lightgbm import BoosterSettings
@@ -165,7 +166,10 @@ def train_families(home, plan, model: str, settings, quick: bool, device: str, t
         sequence_settings = SequenceSettings.quick() if quick else SequenceSettings()
         sequence_settings.device, sequence_settings.num_threads = device, threads
         fit_logger = lstm_fit_logger(settings, home, plan)
-        lstm = train_lstm(home, plan, settings=sequence_settings, lightning_logger=fit_logger, progress=update)
+        resolved = settings.resolve(home)
+        # Lightning's MLFlowLogger sets MLflow's process-wide URI (and $MLFLOW_TRACKING_URI): keep it inside
+        with mlflow_uris(resolved.tracking_uri, resolved.registry_uri):
+            lstm = train_lstm(home, plan, settings=sequence_settings, lightning_logger=fit_logger, progress=update)
         report = verify_hindcast(lstm.valid_hindcast, home)
         out["lstm"] = (report, log_family(lstm, report, home, settings, fit_run_id=fit_logger.run_id))
     if model == "blend":
