@@ -109,7 +109,7 @@ def blend_inference(stations: list[int], lstm, trees: tuple[int, int]) -> None:
 
 def skill(args, settings: SequenceSettings) -> dict:
     """Train on the start of the Beijing archive, hindcast the last year, verify (real data)."""
-    from bench_skill import CASES, ingest
+    from bench_skill import CASES, ingest, print_summary
 
     from training.experiment import verify_hindcast
     from training.families import train_lstm
@@ -154,12 +154,7 @@ def skill(args, settings: SequenceSettings) -> dict:
     epochs, best, samples = report["epochs_run"], report["best_epoch"], report["samples_train"]
     print(f"\n## {args.skill} — met {args.met} (real data) — train {train_s:.0f} s ({epochs} epochs, best {best}, "
           f"{samples:,} samples), hindcast {hindcast_s:.0f} s")  # fmt: skip
-    print("| pollutant | window | n | persistence | climatology | LSTM | ratio vs pers. | ratio vs clim. |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for r in result["summary"]:
-        print(f"| {r['pollutant']} | {r['window']} | {r['n']} | {r['rmse_persistence']:.1f} | "
-              f"{r['rmse_climatology']:.1f} | {r['rmse_forecast']:.1f} | {r['rmse_ratio_vs_persistence']:.3f} | "
-              f"{r['rmse_ratio_vs_climatology']:.3f} |")  # fmt: skip
+    print_summary(result["summary"], "LSTM")
     cover = ", ".join(f"{c['pollutant']} {c['group']}: {c['coverage_10_90']:.2f}" for c in result["coverage"])
     print(f"10–90 % coverage: {cover}")
     return result

@@ -334,16 +334,21 @@ def _f(v, digits: int = 2) -> str:
     return "-" if v is None or pd.isna(v) else f"{v:.{digits}f}"
 
 
+def print_summary(summary: list[dict], label: str) -> None:
+    """One model's 24 h-mean RMSE by lead window next to the references (``VerificationReport.summary`` rows)."""
+    print(f"| pollutant | window | n | persistence | climatology | {label} | ratio vs pers. | ratio vs clim. |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in summary:
+        print(f"| {r['pollutant']} | {r['window']} | {r['n']} | {r['rmse_persistence']:.1f} | "
+              f"{r['rmse_climatology']:.1f} | {r['rmse_forecast']:.1f} | {r['rmse_ratio_vs_persistence']:.3f} | "
+              f"{r['rmse_ratio_vs_climatology']:.3f} |")  # fmt: skip
+
+
 def print_lightgbm_only(res: dict) -> None:
     """The LightGBM-only layout (as before the other families existed)."""
     print(f"\n## {res['case']} — met {res['met']}" + (" (perfect prognosis: upper bound)" if res["met"] == "perfect"
           else "") + f" — train {res['train_s']} s, hindcast {res['hindcast_s']} s")  # fmt: skip
-    print("| pollutant | window | n | persistence | climatology | LightGBM | ratio vs pers. | ratio vs clim. |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for r in res["summary"]:
-        print(f"| {r['pollutant']} | {r['window']} | {r['n']} | {r['rmse_persistence']:.1f} | "
-              f"{r['rmse_climatology']:.1f} | {r['rmse_forecast']:.1f} | {r['rmse_ratio_vs_persistence']:.3f} | "
-              f"{r['rmse_ratio_vs_climatology']:.3f} |")  # fmt: skip
+    print_summary(res["summary"], "LightGBM")
     print("| pollutant | day | n | exact | ±1 | POD≥101 | FAR≥101 | CSI≥101 | POD≥151 | CSI≥151 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in res["categories"]:
