@@ -97,6 +97,19 @@ def target_weights(base: np.ndarray, transform: TargetTransform, power: int) -> 
     return (base + RATIO_OFFSET) ** power if transform == "ratio" else None
 
 
+def read_description(directory: Path, filename: str, what: str, format_version: int) -> dict:
+    """The JSON description of a saved model folder; a clear error when it is missing or of another format."""
+    described = directory / filename
+    if not described.exists():
+        raise FileNotFoundError(f"{directory} holds no {what} ({filename} missing)")
+    description = json.loads(described.read_text())
+    if description.get("format_version") != format_version:
+        raise ValueError(
+            f"{described}: {what} format {description.get('format_version')!r}, this code reads {format_version}"
+        )
+    return description
+
+
 @dataclass
 class CorrectorModel:
     """One pollutant's corrector. See the module docstring."""
@@ -214,14 +227,7 @@ class CorrectorModel:
     def load(cls, directory: Path | str) -> CorrectorModel:
         """Read a model written by :meth:`save`; clear errors for a missing or foreign folder."""
         directory = Path(directory)
-        described = directory / "corrector.json"
-        if not described.exists():
-            raise FileNotFoundError(f"{directory} holds no corrector (corrector.json missing)")
-        description = json.loads(described.read_text())
-        if description.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{described}: corrector format {description.get('format_version')!r}, this code reads {FORMAT_VERSION}"
-            )
+        description = read_description(directory, "corrector.json", "corrector", FORMAT_VERSION)
         boosters = {
             name: lgb.Booster(model_file=str(directory / f"booster_{name}.txt")) for name in description["boosters"]
         }

@@ -24,7 +24,7 @@ import xarray as xr
 from configs.schema import FORECAST_ROW_COLUMNS, REFERENCE_ROW_COLUMNS
 from features.spec import FeatureSpec
 from features.table import FeatureInputs
-from forecast.corrector import LEAD_BLOCKS, RATIO_OFFSET, FeatureMismatchError, lead_block_index
+from forecast.corrector import LEAD_BLOCKS, RATIO_OFFSET, FeatureMismatchError, lead_block_index, read_description
 from forecast.sequence.data import (
     ChannelScaler,
     SequenceArrays,
@@ -327,15 +327,7 @@ class SequenceModel:
         (a model from another feature set), or those of ``spec`` when given (the caller's feature set).
         """
         directory = Path(directory)
-        described = directory / DESCRIPTION_FILE
-        if not described.exists():
-            raise FileNotFoundError(f"{directory} holds no sequence model ({DESCRIPTION_FILE} missing)")
-        description = json.loads(described.read_text())
-        if description.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{described}: sequence model format {description.get('format_version')!r}, "
-                f"this code reads {FORMAT_VERSION}"
-            )
+        description = read_description(directory, DESCRIPTION_FILE, "sequence model", FORMAT_VERSION)
         climatology = None
         if (directory / CLIMATOLOGY_FILE).exists():
             with xr.open_dataset(directory / CLIMATOLOGY_FILE) as ds:
